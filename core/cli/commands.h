@@ -1,0 +1,16 @@
+// The subcommands of the `wsafault` tool. main.cc picks one by argv[1] and passes it the rest,
+// so each command sees its own name as argv[0].
+//
+// Every command returns the process exit status: 0 on success, 2 on bad arguments (with a
+// message on stderr), 1 when the work itself failed.
+#ifndef WSAFAULT_CLI_COMMANDS_H_
+#define WSAFAULT_CLI_COMMANDS_H_
+
+// wsafault dns-server [--port P] [--zone FILE] [--fault NAME] [--delay-ms N] [--duration SEC]
+int RunDnsServerCommand(int argc, char** argv);
+
+// wsafault demo [--zone FILE]: the embedded DNS server and every kind of lookup through the
+// public API, with cancels that win and lose, and a table of what each call returned.
+int RunDemoCommand(int argc, char** argv);
+
+#endif  // WSAFAULT_CLI_COMMANDS_H_

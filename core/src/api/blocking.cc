@@ -1,0 +1,158 @@
+// Winsock 1.1 blocking calls: the blocking hook, WSAIsBlocking, WSACancelBlockingCall and the
+// blocking lookup wsaf_gethostbyname, which runs the hook while it waits.
+#include "api/engine.h"
+#include "wsafault/winsock_async.h"
+
+namespace wsaf {
+namespace {
+
+constexpr std::size_t kBlockingResultBytes = 64 * 1024;
+constexpr UINT kBlockingMsg = WM_USER + 1;
+
+intptr_t DefaultBlockingHook(void) {
+  seam::SleepMs(1);
+  return FALSE;
+}
+
+int SetError(int error) {
+  seam::CurrentThreadState().last_error = error;
+  return SOCKET_ERROR;
+}
+
+// 0, or the error a 1.1-only call fails with before doing anything.
+int CheckBlockingApi(Engine& e, bool allowed_inside_hook) {
+  if (TaskTable::RefsOf(e.table.Session()) == 0) return WSANOTINITIALISED;
+  if (!allowed_inside_hook && seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;
+  if (!e.blocking_supported.load(std::memory_order_acquire)) return WSAEOPNOTSUPP;
+  return 0;
+}
+
+FARPROC CurrentHook(Engine& e, seam::ThreadState& t) {
+  bool valid = t.blocking_hook != nullptr && t.hook_epoch == TaskTable::EpochOf(e.table.Session());
+  return valid ? t.blocking_hook : &DefaultBlockingHook;
+}
+
+// Waits for the request's message on its private window, running the hook in a 1.1 session.
+// Returns the message's lParam, or sets *error (WSAEINTR, WSANOTINITIALISED).
+LPARAM WaitForAnswer(Engine& e, Window& w, uint64_t handle, uint32_t epoch, int* error) {
+  seam::ThreadState& t = seam::CurrentThreadState();
+  bool hooked = e.blocking_supported.load(std::memory_order_acquire);
+  QueuedMessage m;
+  for (;;) {
+    if (w.Peek(0, 0, true, &m)) {
+      e.table.OnDispatched(m.task);
+      return m.msg.lParam;
+    }
+    if (t.cancel_blocking) {
+      if (e.table.Cancel(handle) == CancelStatus::kAlready) {
+        // Committed already: the resolver may be writing our buffer; wait for its message.
+        while (!w.WaitAndRemove(0, 0, &m, 50)) {
+          if (TaskTable::EpochOf(e.table.Session()) != epoch) break;
+        }
+        if (m.task != 0) e.table.OnDispatched(m.task);
+      }
+      *error = WSAEINTR;
+      return 0;
+    }
+    if (TaskTable::EpochOf(e.table.Session()) != epoch) {
+      *error = WSANOTINITIALISED;  // a final cleanup on another thread canceled it
+      return 0;
+    }
+    if (hooked) {
+      t.in_blocking_call = true;
+      CurrentHook(e, t)();
+      t.in_blocking_call = false;
+    } else if (w.WaitAndRemove(0, 0, &m, 50)) {
+      e.table.OnDispatched(m.task);
+      return m.msg.lParam;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace wsaf
+
+using wsaf::CurrentEngine;
+using wsaf::Engine;
+
+extern "C" {
+
+BOOL WSAIsBlocking(void) {
+  Engine& e = CurrentEngine();
+  if (int err = wsaf::CheckBlockingApi(e, true)) {
+    wsaf::SetError(err);
+    return FALSE;
+  }
+  return wsaf::seam::CurrentThreadState().in_blocking_call ? TRUE : FALSE;
+}
+
+int WSACancelBlockingCall(void) {
+  Engine& e = CurrentEngine();
+  if (int err = wsaf::CheckBlockingApi(e, true)) return wsaf::SetError(err);
+  wsaf::seam::ThreadState& t = wsaf::seam::CurrentThreadState();
+  if (!t.in_blocking_call) return wsaf::SetError(WSAEINVAL);
+  t.cancel_blocking = true;
+  return 0;
+}
+
+FARPROC WSASetBlockingHook(FARPROC hook) {
+  Engine& e = CurrentEngine();
+  if (int err = wsaf::CheckBlockingApi(e, false)) {
+    wsaf::SetError(err);
+    return nullptr;
+  }
+  if (hook == nullptr) {
+    wsaf::SetError(WSAEFAULT);
+    return nullptr;
+  }
+  wsaf::seam::ThreadState& t = wsaf::seam::CurrentThreadState();
+  FARPROC previous = wsaf::CurrentHook(e, t);
+  t.blocking_hook = hook;
+  t.hook_epoch = wsaf::TaskTable::EpochOf(e.table.Session());
+  return previous;
+}
+
+int WSAUnhookBlockingHook(void) {
+  Engine& e = CurrentEngine();
+  if (int err = wsaf::CheckBlockingApi(e, false)) return wsaf::SetError(err);
+  wsaf::seam::CurrentThreadState().blocking_hook = nullptr;
+  return 0;
+}
+
+struct hostent* wsaf_gethostbyname(const char* name) {
+  Engine& e = CurrentEngine();
+  wsaf::seam::ThreadState& t = wsaf::seam::CurrentThreadState();
+  uint64_t session = e.table.Session();
+  int error = 0;
+  if (wsaf::TaskTable::RefsOf(session) == 0) error = WSANOTINITIALISED;
+  else if (e.network_down.load(std::memory_order_acquire)) error = WSAENETDOWN;
+  else if (t.in_blocking_call) error = WSAEINPROGRESS;
+  else if (name == nullptr) error = WSAEFAULT;
+  if (error != 0) {
+    wsaf::SetError(error);
+    return nullptr;
+  }
+  t.blocking_result.resize(wsaf::kBlockingResultBytes);
+  HWND hwnd = e.windows.Create();
+  std::shared_ptr<wsaf::Window> w = e.windows.Find(hwnd);
+  HANDLE h = WSAAsyncGetHostByName(hwnd, wsaf::kBlockingMsg, name, t.blocking_result.data(),
+                                   static_cast<int>(t.blocking_result.size()));
+  LPARAM reply = 0;
+  if (h == nullptr) {
+    error = t.last_error;
+  } else {
+    t.cancel_blocking = false;
+    reply = wsaf::WaitForAnswer(e, *w, reinterpret_cast<uintptr_t>(h),
+                                wsaf::TaskTable::EpochOf(session), &error);
+    t.cancel_blocking = false;
+    if (error == 0) error = WSAGETASYNCERROR(reply);
+  }
+  DestroyWindow(hwnd);
+  if (error != 0) {
+    wsaf::SetError(error);
+    return nullptr;
+  }
+  return reinterpret_cast<struct hostent*>(t.blocking_result.data());
+}
+
+}  // extern "C"

@@ -1,0 +1,283 @@
+// The Winsock facade: argument checks in SPEC.md's order, WSAE codes, the per-thread last
+// error. Everything below it returns status values; only this file speaks Winsock errors.
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "api/engine.h"
+#include "table/mutants.h"
+#include "wsafault/winsock_async.h"
+
+namespace wsaf {
+namespace {
+
+constexpr WORD kVersion11 = MAKEWORD(1, 1);
+constexpr WORD kVersion22 = MAKEWORD(2, 2);
+
+int Fail(int error) {
+  seam::CurrentThreadState().last_error = error;
+  return SOCKET_ERROR;
+}
+
+HANDLE FailHandle(int error) {
+  seam::CurrentThreadState().last_error = error;
+  return nullptr;
+}
+
+// The checks every start and cancel makes first, in SPEC.md's order. Returns 0 or the error;
+// *session is the word the caller must pass on to the table.
+int CheckSession(Engine& e, uint64_t* session) {
+  *session = e.table.Session();
+  if (TaskTable::RefsOf(*session) == 0) return WSANOTINITIALISED;
+  if (e.network_down.load(std::memory_order_acquire)) return WSAENETDOWN;
+  if (seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;
+  return 0;
+}
+
+// `arg_error` is the caller's verdict on its own arguments (0: fine); it comes after the
+// session checks, as SPEC.md orders them.
+HANDLE StartRequest(const RequestArgs& args, int arg_error = 0) {
+  Engine& e = CurrentEngine();
+  uint64_t session;
+  if (int err = CheckSession(e, &session)) return FailHandle(err);
+  if (arg_error != 0) return FailHandle(arg_error);
+  if (args.buflen < 0 || (args.buf == nullptr && args.buflen != 0)) return FailHandle(WSAEFAULT);
+  uint64_t handle = 0;
+  switch (e.table.Start(args, session, &handle)) {
+    case StartStatus::kOk: return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(handle));
+    case StartStatus::kNotInitialised: return FailHandle(WSANOTINITIALISED);
+    case StartStatus::kNoSlot: return FailHandle(WSAEWOULDBLOCK);
+  }
+  return FailHandle(WSAEWOULDBLOCK);
+}
+
+}  // namespace
+}  // namespace wsaf
+
+using wsaf::CurrentEngine;
+using wsaf::Engine;
+using wsaf::RequestArgs;
+using wsaf::RequestKind;
+
+extern "C" {
+
+int WSAStartup(WORD requested, LPWSADATA data) {
+  if (wsaf::seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;
+  if (data == nullptr) return WSAEFAULT;
+  std::memset(data, 0, sizeof(*data));
+  data->wHighVersion = wsaf::kVersion22;
+  int major = LOBYTE(requested), minor = HIBYTE(requested);
+  if (major < 1 || (major == 1 && minor < 1)) {
+    data->wVersion = wsaf::kVersion22;
+    return WSAVERNOTSUPPORTED;
+  }
+  WORD negotiated = major == 1 ? wsaf::kVersion11 : wsaf::kVersion22;
+  data->wVersion = negotiated;
+  data->iMaxSockets = 0;
+  data->iMaxUdpDg = 0;
+  std::strcpy(data->szDescription, "wsafault Winsock async database API on c-ares");
+  std::strcpy(data->szSystemStatus, "Running");
+  Engine& e = CurrentEngine();
+  wsaf::seam::Point(wsaf::seam::Site::kSession);
+  wsaf::seam::MutexLock lock(e.session_mu);
+  bool first = wsaf::TaskTable::RefsOf(e.table.Session()) == 0;
+  if (first) {
+    e.session_version = negotiated;
+    e.blocking_supported.store(negotiated == wsaf::kVersion11, std::memory_order_release);
+    if (e.backend() != nullptr) e.backend()->Start();
+  }
+  e.table.AddSessionRef();
+  return 0;
+}
+
+int WSACleanup(void) {
+  if (wsaf::seam::CurrentThreadState().in_blocking_call) return wsaf::Fail(WSAEINPROGRESS);
+  Engine& e = CurrentEngine();
+  wsaf::seam::Point(wsaf::seam::Site::kSession);
+  wsaf::seam::MutexLock lock(e.session_mu);
+  if (wsaf::TaskTable::RefsOf(e.table.Session()) == 0) return wsaf::Fail(WSANOTINITIALISED);
+  if (e.table.ReleaseSessionRef()) {
+    // Completions waiting for queue room must notice that the session ended.
+    for (auto& w : e.windows.All()) w->WakeWriters();
+    if (e.backend() != nullptr) e.backend()->Stop();
+    e.blocking_supported.store(false, std::memory_order_release);
+  }
+  return 0;
+}
+
+int WSAGetLastError(void) { return wsaf::seam::CurrentThreadState().last_error; }
+
+void WSASetLastError(int error) { wsaf::seam::CurrentThreadState().last_error = error; }
+
+HANDLE WSAAsyncGetHostByName(HWND hwnd, u_int msg, const char* name, char* buf, int buflen) {
+  RequestArgs a;
+  a.kind = RequestKind::kHostByName;
+  a.hwnd = hwnd;
+  a.msg = msg;
+  a.name = name;
+  a.buf = buf;
+  a.buflen = buflen;
+  return wsaf::StartRequest(a, name == nullptr ? WSAEFAULT : 0);
+}
+
+HANDLE WSAAsyncGetHostByAddr(HWND hwnd, u_int msg, const char* addr, int len, int type, char* buf,
+                             int buflen) {
+  int arg_error = 0;
+  if (addr == nullptr) {
+    arg_error = WSAEFAULT;
+  } else if (type != AF_INET && type != AF_INET6) {
+    arg_error = WSAEAFNOSUPPORT;
+  } else if (len != (type == AF_INET ? 4 : 16)) {
+    arg_error = WSAEFAULT;
+  }
+  RequestArgs a;
+  a.kind = RequestKind::kHostByAddr;
+  a.hwnd = hwnd;
+  a.msg = msg;
+  a.addr = addr;
+  a.addr_len = len;
+  a.family = type;
+  a.buf = buf;
+  a.buflen = buflen;
+  return wsaf::StartRequest(a, arg_error);
+}
+
+HANDLE WSAAsyncGetProtoByName(HWND hwnd, u_int msg, const char* name, char* buf, int buflen) {
+  RequestArgs a;
+  a.kind = RequestKind::kProtoByName;
+  a.hwnd = hwnd;
+  a.msg = msg;
+  a.name = name;
+  a.buf = buf;
+  a.buflen = buflen;
+  return wsaf::StartRequest(a, name == nullptr ? WSAEFAULT : 0);
+}
+
+HANDLE WSAAsyncGetProtoByNumber(HWND hwnd, u_int msg, int number, char* buf, int buflen) {
+  RequestArgs a;
+  a.kind = RequestKind::kProtoByNumber;
+  a.hwnd = hwnd;
+  a.msg = msg;
+  a.number = number;
+  a.buf = buf;
+  a.buflen = buflen;
+  return wsaf::StartRequest(a);
+}
+
+HANDLE WSAAsyncGetServByName(HWND hwnd, u_int msg, const char* name, const char* proto, char* buf,
+                             int buflen) {
+  RequestArgs a;
+  a.kind = RequestKind::kServByName;
+  a.hwnd = hwnd;
+  a.msg = msg;
+  a.name = name;
+  a.proto = proto;
+  a.buf = buf;
+  a.buflen = buflen;
+  return wsaf::StartRequest(a, name == nullptr ? WSAEFAULT : 0);
+}
+
+HANDLE WSAAsyncGetServByPort(HWND hwnd, u_int msg, int port, const char* proto, char* buf,
+                             int buflen) {
+  RequestArgs a;
+  a.kind = RequestKind::kServByPort;
+  a.hwnd = hwnd;
+  a.msg = msg;
+  a.number = port;
+  a.proto = proto;
+  a.buf = buf;
+  a.buflen = buflen;
+  return wsaf::StartRequest(a);
+}
+
+int WSACancelAsyncRequest(HANDLE h) {
+  Engine& e = CurrentEngine();
+  uint64_t handle = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(h));
+  if (WSAF_MUTANT(kCancelStub)) return 0;
+  if (WSAF_MUTANT(kWrongErrorOrder) && handle == 0) return wsaf::Fail(WSAEINVAL);
+  uint64_t s;
+  if (int err = wsaf::CheckSession(e, &s)) return wsaf::Fail(err);
+  switch (e.table.Cancel(handle)) {
+    case wsaf::CancelStatus::kCanceled: return 0;
+    case wsaf::CancelStatus::kAlready: return wsaf::Fail(WSAEALREADY);
+    case wsaf::CancelStatus::kInvalid: return wsaf::Fail(WSAEINVAL);
+  }
+  return wsaf::Fail(WSAEINVAL);
+}
+
+// --- Message windows ---------------------------------------------------------------------
+
+HWND wsaf_create_window(void) { return CurrentEngine().windows.Create(); }
+
+BOOL DestroyWindow(HWND hwnd) {
+  Engine& e = CurrentEngine();
+  std::shared_ptr<wsaf::Window> w = e.windows.Remove(hwnd);
+  if (w == nullptr) return FALSE;
+  // Queued completions are settled: their requests completed, their messages are gone.
+  for (const wsaf::QueuedMessage& m : w->Destroy()) {
+    if (m.task != 0) e.table.OnDispatched(m.task);
+  }
+  return TRUE;
+}
+
+BOOL PostMessage(HWND hwnd, UINT message, WPARAM wparam, LPARAM lparam) {
+  std::shared_ptr<wsaf::Window> w = CurrentEngine().windows.Find(hwnd);
+  if (w == nullptr) return FALSE;
+  MSG m{};
+  m.hwnd = hwnd;
+  m.message = message;
+  m.wParam = wparam;
+  m.lParam = lparam;
+  return w->Post(m) ? TRUE : FALSE;
+}
+
+BOOL PeekMessage(LPMSG out, HWND hwnd, UINT min, UINT max, UINT remove) {
+  if (out == nullptr) return FALSE;
+  Engine& e = CurrentEngine();
+  bool take = (remove & PM_REMOVE) != 0;
+  auto try_window = [&](wsaf::Window& w) {
+    wsaf::QueuedMessage m;
+    if (!w.Peek(min, max, take, &m)) return false;
+    *out = m.msg;
+    if (take && m.task != 0) e.table.OnDispatched(m.task);
+    return true;
+  };
+  if (hwnd != nullptr) {
+    std::shared_ptr<wsaf::Window> w = e.windows.Find(hwnd);
+    return w != nullptr && try_window(*w) ? TRUE : FALSE;
+  }
+  for (auto& w : e.windows.All()) {
+    if (try_window(*w)) return TRUE;
+  }
+  return FALSE;
+}
+
+BOOL GetMessage(LPMSG out, HWND hwnd, UINT min, UINT max) {
+  if (out == nullptr) return -1;
+  Engine& e = CurrentEngine();
+  if (hwnd == nullptr) {
+    // Every window: poll them in creation order (rare; a real pump names its window).
+    for (;;) {
+      if (PeekMessage(out, nullptr, min, max, PM_REMOVE)) return out->message == WM_QUIT ? 0 : 1;
+      if (e.windows.All().empty()) return -1;
+      wsaf::seam::SleepMs(1);
+    }
+  }
+  std::shared_ptr<wsaf::Window> w = e.windows.Find(hwnd);
+  if (w == nullptr) return -1;
+  wsaf::QueuedMessage m;
+  if (!w->WaitAndRemove(min, max, &m)) return -1;
+  *out = m.msg;
+  if (m.task != 0) e.table.OnDispatched(m.task);
+  return out->message == WM_QUIT ? 0 : 1;
+}
+
+// --- Control -------------------------------------------------------------------------------
+
+void wsaf_set_network_down(int down) {
+  wsaf::seam::Point(wsaf::seam::Site::kSession);
+  CurrentEngine().network_down.store(down != 0, std::memory_order_release);
+}
+
+}  // extern "C"

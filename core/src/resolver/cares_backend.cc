@@ -1,0 +1,227 @@
+#include "resolver/cares_backend.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#include "resolver/local_lookup.h"
+#include "table/completion.h"
+
+namespace wsaf {
+
+namespace {
+
+void InitAresOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+      std::fprintf(stderr, "wsafault: ares_library_init failed\n");
+      std::abort();
+    }
+  });
+}
+
+void WakeEventFd(void* arg) {
+  int fd = *static_cast<int*>(arg);
+  uint64_t one = 1;
+  // A full counter (impossible in practice) still leaves the fd readable: the wake is not lost.
+  ssize_t n = write(fd, &one, sizeof(one));
+  (void)n;
+}
+
+}  // namespace
+
+int MakeIsolatedChannel(const ResolverConfig& config, ares_channel* out) {
+  InitAresOnce();
+  ares_options opts{};
+  // Every field c-ares would otherwise take from the system resolver configuration is set
+  // here, which makes ares_init_options skip reading it.
+  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
+             ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_SERVERS;
+  opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  opts.timeout = config.timeout_ms;
+  opts.tries = config.tries;
+  opts.ndots = 1;
+  opts.domains = nullptr;
+  opts.ndomains = 0;
+  char lookups[] = "fb";  // the hosts file first, then DNS
+  opts.lookups = lookups;
+  opts.sortlist = nullptr;
+  opts.nsort = 0;
+  in_addr loopback{};
+  loopback.s_addr = htonl(INADDR_LOOPBACK);
+  opts.servers = &loopback;
+  opts.nservers = 1;
+  int rc = ares_init_options(out, &opts, mask);
+  if (rc != ARES_SUCCESS) return rc;
+  rc = ares_set_servers_ports_csv(*out, config.dns_servers.c_str());
+  if (rc != ARES_SUCCESS) {
+    ares_destroy(*out);
+    *out = nullptr;
+  }
+  return rc;
+}
+
+CaresBackend::CaresBackend(Engine& engine) : engine_(engine) {
+  event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (event_fd_ < 0) {
+    std::perror("wsafault: eventfd");
+    std::abort();
+  }
+  engine_.table.SetWaker(&WakeEventFd, &event_fd_);
+}
+
+CaresBackend::~CaresBackend() {
+  Stop();
+  close(event_fd_);
+}
+
+void CaresBackend::Start() {
+  if (thread_.joinable()) return;
+  stop_.store(false, std::memory_order_release);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void CaresBackend::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true, std::memory_order_release);
+  WakeEventFd(&event_fd_);
+  thread_.join();
+}
+
+void CaresBackend::Run() {
+  while (!stop_.load(std::memory_order_acquire)) {
+    ServeSubmitted();
+    DestroyIdleChannels(false);
+    WaitAndProcess();
+  }
+  // The session ended: every request of it is canceled. Destroying the channels runs each
+  // outstanding query's callback (ARES_EDESTRUCTION), which loses the race and reclaims.
+  DestroyIdleChannels(true);
+  ServeSubmitted();
+}
+
+void CaresBackend::ServeSubmitted() {
+  batch_.clear();
+  engine_.table.TakeSubmitted(&batch_);
+  for (uint32_t index : batch_) {
+    if (engine_.table.StateOfSlot(index) != SlotState::kPending) {
+      engine_.table.ReclaimCanceled(index);  // canceled before we got to it
+      continue;
+    }
+    StartLookup(index);
+  }
+}
+
+void CaresBackend::StartLookup(uint32_t index) {
+  TaskTable& table = engine_.table;
+  const Request& r = table.RequestOf(index);
+  uint64_t handle = table.HandleOf(index);
+  auto deliver = [&](const LookupAnswer& a) {
+    DeliverAnswer(table, engine_.windows, engine_.network_down, handle, a);
+  };
+  bool dns = r.kind == RequestKind::kHostByName || r.kind == RequestKind::kHostByAddr;
+  std::shared_ptr<const NetbaseDb> db = dns ? nullptr : engine_.Netbase();
+  if (AnswerLocally(r, db.get(), deliver)) return;
+  Channel* ch = CurrentChannel();
+  if (ch == nullptr) {
+    deliver(LookupAnswer{WSANO_RECOVERY});
+    return;
+  }
+  auto* ctx = new QueryContext{this, ch, handle};
+  ++ch->outstanding;
+  // Numeric names and hosts-file answers call OnHost before these return.
+  if (r.kind == RequestKind::kHostByName) {
+    ares_gethostbyname(ch->channel, r.name, AF_INET, &OnHost, ctx);
+  } else {
+    ares_gethostbyaddr(ch->channel, r.addr, r.addr_len, r.family, &OnHost, ctx);
+  }
+}
+
+void CaresBackend::OnHost(void* arg, int status, int /*timeouts*/, hostent* host) {
+  auto* ctx = static_cast<QueryContext*>(arg);
+  CaresBackend* self = ctx->self;
+  --ctx->channel->outstanding;
+  LookupAnswer a;
+  a.error = WinsockErrorFromAres(status);
+  if (a.error == 0) {
+    if (host == nullptr) a.error = WSANO_RECOVERY;
+    else a.host = host;
+  }
+  DeliverAnswer(self->engine_.table, self->engine_.windows, self->engine_.network_down,
+                ctx->handle, a);
+  delete ctx;
+}
+
+CaresBackend::Channel* CaresBackend::CurrentChannel() {
+  uint64_t version = engine_.config_version();
+  if (!channels_.empty() && channels_.back().config_version == version) return &channels_.back();
+  ResolverConfig config = engine_.config();
+  Channel ch;
+  ch.config_version = config.version;
+  if (MakeIsolatedChannel(config, &ch.channel) != ARES_SUCCESS) return nullptr;
+  channels_.push_back(ch);
+  return &channels_.back();
+}
+
+void CaresBackend::DestroyIdleChannels(bool all) {
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    bool current = std::next(it) == channels_.end();
+    if (all || (!current && it->outstanding == 0)) {
+      ares_destroy(it->channel);  // outside any callback
+      it = channels_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void CaresBackend::WaitAndProcess() {
+  std::vector<pollfd> fds;
+  std::vector<Channel*> owners;  // owners[i] has fds[i]
+  fds.push_back({event_fd_, POLLIN, 0});
+  owners.push_back(nullptr);
+  int timeout_ms = -1;
+  for (Channel& ch : channels_) {
+    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+    int bits = ares_getsock(ch.channel, socks, ARES_GETSOCK_MAXNUM);
+    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+      short events = 0;
+      if (ARES_GETSOCK_READABLE(bits, i)) events |= POLLIN;
+      if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
+      if (events == 0) continue;
+      fds.push_back({socks[i], events, 0});
+      owners.push_back(&ch);
+    }
+    timeval tv{};
+    if (ch.outstanding > 0 && ares_timeout(ch.channel, nullptr, &tv) != nullptr) {
+      int ms = static_cast<int>(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+      if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
+    }
+  }
+  if (engine_.table.PrepareToSleep()) {
+    poll(fds.data(), fds.size(), timeout_ms);
+    engine_.table.DoneSleeping();
+  } else {
+    poll(fds.data(), fds.size(), 0);  // work is waiting: just collect ready sockets
+  }
+  if (fds[0].revents & POLLIN) {
+    uint64_t value;
+    ssize_t n = read(event_fd_, &value, sizeof(value));
+    (void)n;
+  }
+  for (std::size_t i = 1; i < fds.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    ares_socket_t rd = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd : ARES_SOCKET_BAD;
+    ares_socket_t wr = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
+    ares_process_fd(owners[i]->channel, rd, wr);
+  }
+  for (Channel& ch : channels_) ares_process_fd(ch.channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+}  // namespace wsaf

@@ -1,0 +1,72 @@
+// The production backend: one resolver thread that owns the c-ares channels.
+//
+// c-ares 1.18 is not thread-safe and has no per-query cancel, so one thread owns every
+// channel, and a cancel is decided in the task table, never by ares_cancel: a canceled
+// request's query runs to its end and its answer is dropped (DeliverAnswer loses the race).
+// Services and protocols are answered from the netbase files on the same thread, so every
+// completion goes through one path.
+//
+// The thread sleeps in poll() on an eventfd and the channels' sockets; a start wakes it only
+// when it sleeps (TaskTable::PrepareToSleep), so starts make no system call in the common
+// case. A change of DNS servers or timeouts makes a new channel for later lookups; old channels
+// drain and are destroyed outside any c-ares callback (1.18.1 double-frees when a channel is
+// destroyed from inside one).
+//
+// Network safety: channels are made with every option that would otherwise be read from the
+// system resolver configuration set explicitly, so c-ares never reads it; DNS goes only to the
+// configured servers (default 127.0.0.1:53).
+#ifndef WSAFAULT_RESOLVER_CARES_BACKEND_H_
+#define WSAFAULT_RESOLVER_CARES_BACKEND_H_
+
+#include <ares.h>
+
+#include <atomic>
+#include <list>
+#include <thread>
+#include <vector>
+
+#include "api/engine.h"
+
+namespace wsaf {
+
+// Makes a channel that reads no system configuration. Returns ARES_SUCCESS or the failure.
+int MakeIsolatedChannel(const ResolverConfig& config, ares_channel* out);
+
+class CaresBackend : public Backend {
+ public:
+  explicit CaresBackend(Engine& engine);
+  ~CaresBackend() override;
+  void Start() override;
+  void Stop() override;
+
+ private:
+  struct Channel {
+    ares_channel channel = nullptr;
+    uint64_t config_version = 0;
+    int outstanding = 0;
+  };
+  struct QueryContext {
+    CaresBackend* self;
+    Channel* channel;
+    uint64_t handle;
+  };
+
+  void Run();
+  void ServeSubmitted();
+  void StartLookup(uint32_t index);
+  Channel* CurrentChannel();
+  void DestroyIdleChannels(bool all);
+  void WaitAndProcess();
+  static void OnHost(void* arg, int status, int timeouts, hostent* host);
+
+  Engine& engine_;
+  int event_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::list<Channel> channels_;  // back() takes new lookups; std::list keeps addresses stable
+  std::vector<uint32_t> batch_;
+};
+
+}  // namespace wsaf
+
+#endif  // WSAFAULT_RESOLVER_CARES_BACKEND_H_

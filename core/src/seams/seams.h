@@ -1,0 +1,119 @@
+// Seams: every source of nondeterminism the table touches passes through here.
+//
+// Production leaves `g_hooks` null: a scheduling point is one predictable branch, locks are
+// std::mutex, waits are std::condition_variable, time is steady_clock, per-thread state is
+// thread_local. The simulation installs a Hooks object that runs the same code on fibers
+// under a deterministic scheduler: points become scheduling decisions, waits park the fiber,
+// time is virtual, per-thread state is per fiber, and fault sites fire when the tape says so.
+// The table knows these seams and never the simulator.
+//
+// Thread safety
+//   g_hooks is set before any thread uses the library and cleared after they are gone (the
+//   simulator runs everything on one OS thread). Mutex and CondVar are as thread-safe as the
+//   standard types they wrap.
+#ifndef WSAFAULT_SEAMS_SEAMS_H_
+#define WSAFAULT_SEAMS_SEAMS_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "common/thread_annotations.h"
+#include "wsafault/winsock_async.h"
+
+namespace wsaf::seam {
+
+// Scheduling points: places where the order between logical threads matters.
+enum class Site : uint8_t {
+  kStartPublish,    // a start publishes its slot as PENDING
+  kStartSubmit,     // a start hands the slot to the resolver
+  kCancelDecide,    // cancel reads the slot state and decides
+  kCommitDecide,    // the resolver tries to move PENDING -> COMPLETING
+  kBufferWrite,     // the resolver writes the caller's buffer
+  kPost,            // a completion posts its message
+  kDispatch,        // a pump removes a message
+  kCleanupWalk,     // the final cleanup visits a slot
+  kLock,            // a seam mutex is about to be taken
+  kSession,         // startup / cleanup / network switch
+  kCount
+};
+const char* SiteName(Site s);
+
+// Named fault sites (BUGGIFY style): the simulation decides whether each firing happens.
+enum class FaultSite : uint8_t {
+  kSlotAllocFail,   // no request slot can be had: WSAEWOULDBLOCK
+  kCount
+};
+const char* FaultSiteName(FaultSite f);
+
+// Per logical thread: the last error and the Winsock 1.1 blocking-call state.
+struct ThreadState {
+  int last_error = 0;
+  bool in_blocking_call = false;    // inside wsaf_gethostbyname's hook loop
+  bool cancel_blocking = false;     // WSACancelBlockingCall was called from the hook
+  FARPROC blocking_hook = nullptr;  // null: the default hook
+  uint32_t hook_epoch = 0;          // the session the hook was set in; older hooks are void
+  std::vector<char> blocking_result;  // wsaf_gethostbyname's result
+};
+
+class Hooks {
+ public:
+  virtual ~Hooks() = default;
+  virtual void Point(Site site) = 0;
+  // Parks the calling logical thread until Wake(key) (spurious returns are allowed).
+  virtual void Wait(const void* key) = 0;
+  // As Wait, but returns after `ms` of virtual time at the latest.
+  virtual void WaitFor(const void* key, int64_t ms) = 0;
+  virtual void Wake(const void* key) = 0;
+  virtual int64_t NowMs() = 0;
+  virtual bool Fault(FaultSite site) = 0;
+  virtual ThreadState* CurrentThreadState() = 0;
+};
+
+extern Hooks* g_hooks;
+
+inline bool Simulated() { return __builtin_expect(g_hooks != nullptr, 0); }
+inline void Point(Site s) {
+  if (Simulated()) g_hooks->Point(s);
+}
+inline bool Fault(FaultSite f) { return Simulated() && g_hooks->Fault(f); }
+int64_t NowMs();
+void SleepMs(int64_t ms);
+ThreadState& CurrentThreadState();
+
+class CAPABILITY("mutex") Mutex {
+ public:
+  void Lock() ACQUIRE();
+  void Unlock() RELEASE();
+
+ private:
+  friend class CondVar;
+  std::mutex mu_;
+};
+
+class SCOPED_CAPABILITY MutexLock {
+ public:
+  explicit MutexLock(Mutex& mu) ACQUIRE(mu) : mu_(mu) { mu_.Lock(); }
+  ~MutexLock() RELEASE() { mu_.Unlock(); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  Mutex& mu_;
+};
+
+class CondVar {
+ public:
+  void Wait(Mutex& mu) REQUIRES(mu);
+  // Returns after a notification, a spurious wake-up, or `ms` milliseconds.
+  void WaitFor(Mutex& mu, int64_t ms) REQUIRES(mu);
+  void NotifyAll();
+
+ private:
+  std::condition_variable cv_;
+};
+
+}  // namespace wsaf::seam
+
+#endif  // WSAFAULT_SEAMS_SEAMS_H_

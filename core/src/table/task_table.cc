@@ -1,0 +1,404 @@
+#include "table/task_table.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "table/mutants.h"
+
+namespace wsaf {
+
+namespace {
+
+constexpr uint64_t kIndexMask = (uint64_t{1} << TaskTable::kIndexBits) - 1;
+constexpr uint64_t kGenMask = (uint64_t{1} << (64 - TaskTable::kIndexBits)) - 1;
+constexpr uint32_t kMaxChunks = TaskTable::kMaxSlots / TaskTable::kChunkSlots;
+// Names and protocols up to this size live in the slot; longer ones take one allocation.
+constexpr std::size_t kInlineText = 88;
+
+uint64_t MakeWord(uint64_t gen, SlotState s) { return (gen << 3) | static_cast<uint64_t>(s); }
+uint64_t GenOfWord(uint64_t w) { return w >> 3; }
+SlotState StateOfWord(uint64_t w) { return static_cast<SlotState>(w & 7); }
+
+}  // namespace
+
+struct alignas(64) TaskTable::Slot {
+  std::atomic<uint64_t> word{0};       // invariant: (generation << 3) | SlotState
+  std::atomic<uint32_t> epoch{0};      // the session epoch the request was started in
+  std::atomic<uint32_t> next_free{0};  // free-list link: index + 1, 0 ends the list
+  std::atomic<uint32_t> next_submit{0};
+  Request req{};
+  char* heap_text = nullptr;  // owned; set when the strings did not fit in inline_text
+  char inline_text[kInlineText];
+};
+
+struct TaskTable::Chunk {
+  Slot slots[kChunkSlots];
+};
+
+const char* RequestKindName(RequestKind k) {
+  switch (k) {
+    case RequestKind::kHostByName: return "GetHostByName";
+    case RequestKind::kHostByAddr: return "GetHostByAddr";
+    case RequestKind::kProtoByName: return "GetProtoByName";
+    case RequestKind::kProtoByNumber: return "GetProtoByNumber";
+    case RequestKind::kServByName: return "GetServByName";
+    case RequestKind::kServByPort: return "GetServByPort";
+  }
+  return "?";
+}
+
+const char* SlotStateName(SlotState s) {
+  switch (s) {
+    case SlotState::kFree: return "FREE";
+    case SlotState::kPending: return "PENDING";
+    case SlotState::kCanceled: return "CANCELED";
+    case SlotState::kCompleting: return "COMPLETING";
+    case SlotState::kQueued: return "QUEUED";
+    case SlotState::kDone: return "DONE";
+  }
+  return "?";
+}
+
+TaskTable::TaskTable() : chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
+  for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+TaskTable::~TaskTable() {
+  uint32_t cap = capacity();
+  for (uint32_t i = 0; i < cap; ++i) std::free(SlotAt(i).heap_text);
+  for (uint32_t i = 0; i < kMaxChunks; ++i) delete chunks_[i].load(std::memory_order_relaxed);
+}
+
+TaskTable::Slot& TaskTable::SlotAt(uint32_t index) const {
+  Chunk* c = chunks_[index / kChunkSlots].load(std::memory_order_acquire);
+  return c->slots[index % kChunkSlots];
+}
+
+void TaskTable::SetCapacityLimit(uint32_t max_slots) {
+  capacity_limit_ = max_slots == 0 ? 1 : (max_slots > kMaxSlots ? kMaxSlots : max_slots);
+}
+
+void TaskTable::SetWaker(void (*waker)(void*), void* arg) {
+  waker_ = waker;
+  waker_arg_ = arg;
+}
+
+// --- Session ----------------------------------------------------------------------------
+
+void TaskTable::AddSessionRef() { session_.fetch_add(1, std::memory_order_seq_cst); }
+
+bool TaskTable::ReleaseSessionRef() {
+  uint64_t s = session_.load(std::memory_order_seq_cst);
+  if (RefsOf(s) > 1) {
+    session_.fetch_sub(1, std::memory_order_seq_cst);
+    return false;
+  }
+  // Last reference: refcount 0 and a new epoch in one store, then the walk.
+  session_.store((uint64_t{EpochOf(s) + 1u} << 32), std::memory_order_seq_cst);
+  if (!WSAF_MUTANT(kCleanupLeavesPending)) CancelAllPending();
+  return true;
+}
+
+void TaskTable::CancelAllPending() {
+  uint32_t cap = capacity();
+  for (uint32_t i = 0; i < cap; ++i) {
+    Slot& s = SlotAt(i);
+    uint64_t w = s.word.load(std::memory_order_seq_cst);
+    while (StateOfWord(w) == SlotState::kPending) {
+      seam::Point(seam::Site::kCleanupWalk);
+      if (s.word.compare_exchange_weak(w, MakeWord(GenOfWord(w), SlotState::kCanceled),
+                                       std::memory_order_seq_cst)) {
+        break;
+      }
+    }
+  }
+}
+
+// --- Free list (Treiber stack with a tag against ABA) -------------------------------------
+
+bool TaskTable::PopFree(uint32_t* index) {
+  for (;;) {
+    uint64_t head = free_head_.load(std::memory_order_acquire);
+    while (static_cast<uint32_t>(head) != 0) {
+      uint32_t idx = static_cast<uint32_t>(head) - 1;
+      uint32_t next = SlotAt(idx).next_free.load(std::memory_order_relaxed);
+      uint64_t new_head = (((head >> 32) + 1) << 32) | next;
+      if (free_head_.compare_exchange_weak(head, new_head, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        *index = idx;
+        return true;
+      }
+    }
+    if (!Grow()) return false;
+  }
+}
+
+void TaskTable::PushFree(uint32_t index) {
+  Slot& s = SlotAt(index);
+  uint64_t head = free_head_.load(std::memory_order_relaxed);
+  do {
+    s.next_free.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
+  } while (!free_head_.compare_exchange_weak(head, (((head >> 32) + 1) << 32) | (index + 1),
+                                             std::memory_order_release,
+                                             std::memory_order_relaxed));
+}
+
+bool TaskTable::Grow() {
+  seam::MutexLock lock(grow_mu_);
+  if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return true;
+  uint32_t cap = capacity();
+  if (cap >= capacity_limit_) return false;
+  uint32_t chunk_index = cap / kChunkSlots;
+  Chunk* chunk = chunks_[chunk_index].load(std::memory_order_acquire);
+  if (chunk == nullptr) {
+    chunk = new (std::nothrow) Chunk;
+    if (chunk == nullptr) return false;
+    chunks_[chunk_index].store(chunk, std::memory_order_release);
+  }
+  uint32_t chunk_end = (chunk_index + 1) * kChunkSlots;
+  uint32_t new_cap = chunk_end < capacity_limit_ ? chunk_end : capacity_limit_;
+  capacity_.store(new_cap, std::memory_order_release);
+  // Push in reverse so that the lowest index is handed out first (deterministic order).
+  for (uint32_t i = new_cap; i-- > cap;) PushFree(i);
+  return true;
+}
+
+// --- Handles ----------------------------------------------------------------------------
+
+uint64_t TaskTable::HandleOf(uint32_t index) const {
+  uint64_t gen = GenOfWord(SlotAt(index).word.load(std::memory_order_acquire));
+  if (WSAF_MUTANT(kNoGeneration)) gen = 0;
+  return (gen << kIndexBits) | (index + 1);
+}
+
+bool TaskTable::Decode(uint64_t handle, uint32_t* index, uint64_t* gen) const {
+  uint64_t low = handle & kIndexMask;
+  bool take_current_gen = WSAF_MUTANT(kNoGeneration);
+  if (low == 0) {
+    if (!WSAF_MUTANT(kZeroHandleValid) || capacity() == 0) return false;
+    low = 1;  // the planted bug: 0 falls through to slot 0
+    take_current_gen = true;
+  }
+  if (low - 1 >= capacity()) return false;
+  *index = static_cast<uint32_t>(low - 1);
+  *gen = (handle >> kIndexBits) & kGenMask;
+  if (take_current_gen) *gen = GenOfWord(SlotAt(*index).word.load(std::memory_order_acquire));
+  return true;
+}
+
+const Request& TaskTable::RequestOf(uint32_t index) const { return SlotAt(index).req; }
+
+uint32_t TaskTable::EpochOfSlot(uint32_t index) const {
+  return SlotAt(index).epoch.load(std::memory_order_relaxed);
+}
+
+SlotState TaskTable::StateOfSlot(uint32_t index) const {
+  return StateOfWord(SlotAt(index).word.load(std::memory_order_acquire));
+}
+
+// --- Start ------------------------------------------------------------------------------
+
+namespace {
+
+// Copies the request's strings into the slot (or one heap block). False on allocation failure.
+bool CopyText(const RequestArgs& a, char* inline_text, char** heap_text, Request* req) {
+  const char* name = a.name != nullptr ? a.name : "";
+  std::size_t name_len = std::strlen(name);
+  std::size_t proto_len = a.proto != nullptr ? std::strlen(a.proto) : 0;
+  std::size_t need = name_len + 1 + (a.proto != nullptr ? proto_len + 1 : 0);
+  char* text = inline_text;
+  if (need > kInlineText) {
+    text = static_cast<char*>(std::malloc(need));
+    if (text == nullptr) return false;
+    *heap_text = text;
+  }
+  std::memcpy(text, name, name_len + 1);
+  req->name = text;
+  req->proto = nullptr;
+  if (a.proto != nullptr) {
+    std::memcpy(text + name_len + 1, a.proto, proto_len + 1);
+    req->proto = text + name_len + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* handle) {
+  if (seam::Fault(seam::FaultSite::kSlotAllocFail)) return StartStatus::kNoSlot;
+  uint32_t idx;
+  if (!PopFree(&idx)) return StartStatus::kNoSlot;
+  Slot& s = SlotAt(idx);
+  Request& r = s.req;
+  if (!CopyText(a, s.inline_text, &s.heap_text, &r)) {
+    PushFree(idx);
+    return StartStatus::kNoSlot;
+  }
+  r.kind = a.kind;
+  r.family = a.family;
+  r.number = a.number;
+  r.addr_len = a.addr_len;
+  r.hwnd = a.hwnd;
+  r.msg = a.msg;
+  r.buf = a.buf;
+  r.buflen = a.buflen;
+  if (a.addr != nullptr && a.addr_len > 0 && a.addr_len <= 16) std::memcpy(r.addr, a.addr, a.addr_len);
+
+  uint64_t gen = (GenOfWord(s.word.load(std::memory_order_relaxed)) + 1) & kGenMask;
+  if (WSAF_MUTANT(kSixteenBitHandles)) gen &= 0xffff;
+  uint32_t epoch = EpochOf(session);
+  s.epoch.store(epoch, std::memory_order_relaxed);
+  seam::Point(seam::Site::kStartPublish);
+  s.word.store(MakeWord(gen, SlotState::kPending), std::memory_order_seq_cst);
+  StartStatus status = StartStatus::kOk;
+  if (EpochOf(Session()) != epoch) {
+    // A final cleanup slipped in after the caller's check: refuse, and let the resolver
+    // reclaim the slot like any canceled one (the cleanup walk may have canceled it already).
+    uint64_t w = MakeWord(gen, SlotState::kPending);
+    s.word.compare_exchange_strong(w, MakeWord(gen, SlotState::kCanceled));
+    status = StartStatus::kNotInitialised;
+  }
+  seam::Point(seam::Site::kStartSubmit);
+  PushSubmit(idx);
+  *handle = WSAF_MUTANT(kNoGeneration) ? (idx + 1) : ((gen << kIndexBits) | (idx + 1));
+  return status;
+}
+
+void TaskTable::PushSubmit(uint32_t index) {
+  Slot& s = SlotAt(index);
+  uint32_t head = submit_head_.load(std::memory_order_relaxed);
+  do {
+    s.next_submit.store(head, std::memory_order_relaxed);
+  } while (!submit_head_.compare_exchange_weak(head, index + 1, std::memory_order_seq_cst,
+                                               std::memory_order_relaxed));
+  // Dekker with PrepareToSleep: the push above and the load below are seq_cst, as are the
+  // consumer's store of the flag and its re-check of the stack.
+  if (consumer_sleeping_.load(std::memory_order_seq_cst) &&
+      consumer_sleeping_.exchange(false, std::memory_order_seq_cst) && waker_ != nullptr) {
+    waker_(waker_arg_);
+  }
+}
+
+bool TaskTable::PrepareToSleep() {
+  consumer_sleeping_.store(true, std::memory_order_seq_cst);
+  if (submit_head_.load(std::memory_order_seq_cst) != 0) {
+    consumer_sleeping_.store(false, std::memory_order_seq_cst);
+    return false;
+  }
+  return true;
+}
+
+void TaskTable::TakeSubmitted(std::vector<uint32_t>* out) {
+  uint32_t head = submit_head_.exchange(0, std::memory_order_acquire);
+  std::size_t first = out->size();
+  while (head != 0) {
+    out->push_back(head - 1);
+    head = SlotAt(head - 1).next_submit.load(std::memory_order_relaxed);
+  }
+  // The stack gives newest first; the resolver serves oldest first.
+  for (std::size_t i = first, j = out->size(); i + 1 < j; ++i, --j) std::swap((*out)[i], (*out)[j - 1]);
+}
+
+// --- Cancel: where cancel decides ---------------------------------------------------------
+
+CancelStatus TaskTable::Cancel(uint64_t handle) {
+  uint32_t idx;
+  uint64_t gen;
+  if (!Decode(handle, &idx, &gen)) return CancelStatus::kInvalid;
+  Slot& s = SlotAt(idx);
+  seam::Point(seam::Site::kCancelDecide);
+  uint64_t w = s.word.load(std::memory_order_acquire);
+  for (;;) {
+    if (GenOfWord(w) != gen) return CancelStatus::kInvalid;
+    bool this_session = s.epoch.load(std::memory_order_relaxed) == EpochOf(Session());
+    switch (StateOfWord(w)) {
+      case SlotState::kFree:
+      case SlotState::kCanceled:
+        return CancelStatus::kInvalid;
+      case SlotState::kPending:
+        if (!this_session) return CancelStatus::kInvalid;  // the cleanup walk owns it
+        if (WSAF_MUTANT(kCancelCheckThenAct)) {
+          seam::Point(seam::Site::kCancelDecide);
+          s.word.store(MakeWord(gen, SlotState::kCanceled), std::memory_order_release);
+          return CancelStatus::kCanceled;
+        }
+        if (s.word.compare_exchange_strong(w, MakeWord(gen, SlotState::kCanceled),
+                                           std::memory_order_acq_rel)) {
+          return CancelStatus::kCanceled;
+        }
+        continue;  // the resolver committed first: look again
+      case SlotState::kQueued:
+        if (WSAF_MUTANT(kCancelAfterPost)) return CancelStatus::kCanceled;
+        [[fallthrough]];
+      case SlotState::kCompleting:
+      case SlotState::kDone:
+        if (!this_session || WSAF_MUTANT(kNeverAlready)) return CancelStatus::kInvalid;
+        return CancelStatus::kAlready;
+    }
+    return CancelStatus::kInvalid;
+  }
+}
+
+// --- Resolver and pump transitions --------------------------------------------------------
+
+bool TaskTable::TryBeginCommit(uint64_t handle) {
+  uint32_t idx;
+  uint64_t gen;
+  if (!Decode(handle, &idx, &gen)) return false;
+  seam::Point(seam::Site::kCommitDecide);
+  uint64_t w = MakeWord(gen, SlotState::kPending);
+  return SlotAt(idx).word.compare_exchange_strong(w, MakeWord(gen, SlotState::kCompleting),
+                                                  std::memory_order_acq_rel);
+}
+
+void TaskTable::MarkQueued(uint64_t handle) {
+  uint32_t idx;
+  uint64_t gen;
+  if (!Decode(handle, &idx, &gen)) return;
+  uint64_t w = MakeWord(gen, SlotState::kCompleting);
+  SlotAt(idx).word.compare_exchange_strong(w, MakeWord(gen, SlotState::kQueued),
+                                           std::memory_order_acq_rel);
+}
+
+void TaskTable::ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen) {
+  Slot& s = SlotAt(index);
+  std::free(s.heap_text);
+  s.heap_text = nullptr;
+  s.word.store(MakeWord(gen, final_state), std::memory_order_release);
+  PushFree(index);
+}
+
+void TaskTable::FinishDone(uint64_t handle) {
+  uint32_t idx;
+  uint64_t gen;
+  if (!Decode(handle, &idx, &gen)) return;
+  uint64_t w = SlotAt(idx).word.load(std::memory_order_acquire);
+  if (w != MakeWord(gen, SlotState::kCompleting)) return;
+  ReleaseSlot(idx, SlotState::kDone, gen);
+}
+
+void TaskTable::ReclaimCanceled(uint32_t index) {
+  uint64_t w = SlotAt(index).word.load(std::memory_order_acquire);
+  if (StateOfWord(w) != SlotState::kCanceled) return;
+  ReleaseSlot(index, SlotState::kFree, GenOfWord(w));
+}
+
+void TaskTable::OnDispatched(uint64_t handle) {
+  uint32_t idx;
+  uint64_t gen;
+  if (!Decode(handle, &idx, &gen)) return;
+  seam::Point(seam::Site::kDispatch);
+  uint64_t w = MakeWord(gen, SlotState::kQueued);
+  if (SlotAt(idx).word.compare_exchange_strong(w, MakeWord(gen, SlotState::kDone),
+                                               std::memory_order_acq_rel)) {
+    ReleaseSlot(idx, SlotState::kDone, gen);
+  }
+}
+
+void TaskTable::CountStates(uint32_t counts[6]) const {
+  for (int i = 0; i < 6; ++i) counts[i] = 0;
+  uint32_t cap = capacity();
+  for (uint32_t i = 0; i < cap; ++i) ++counts[static_cast<int>(StateOfSlot(i))];
+}
+
+}  // namespace wsaf

@@ -1,0 +1,180 @@
+// The task table: request slots, handles, and the one race between cancel and completion.
+//
+// Lifecycle of one request (SPEC.md), as the state word of its slot:
+//
+//   FREE --Start--> PENDING --TryBeginCommit--> COMPLETING --MarkQueued--> QUEUED --OnDispatched--> DONE
+//                      |                             |
+//                      +--Cancel / CancelAllPending--+--> CANCELED --ReclaimCanceled--> FREE
+//                                                    +--FinishDone (window gone, cleanup)--> DONE
+//
+// - "Cancel wins" and "the resolver commits" are the two CASes out of PENDING; exactly one
+//   succeeds. Cancel answers: PENDING -> 0 (it won); CANCELED, FREE, a different generation, or
+//   a request of an earlier session -> WSAEINVAL; COMPLETING, QUEUED, DONE -> WSAEALREADY.
+// - DONE and FREE slots sit on the free list; a DONE slot still answers WSAEALREADY for its
+//   handle until the slot is reused (the generation then moves on): "while the table remembers".
+// - Ownership: a PENDING, CANCELED or COMPLETING slot belongs to the resolver (it is in the
+//   submit queue or in a lookup): only the resolver frees it. A QUEUED slot belongs to its
+//   window queue: only the pump (OnDispatched) or window destruction frees it.
+//
+// Handles: (generation << kIndexBits) | (index + 1). The generation is 42 bits wide and moves
+// on at every allocation of the slot, so handles never repeat in the life of the process;
+// index + 1 keeps every handle nonzero.
+//
+// Session word: (epoch << 32) | refcount. The final cleanup bumps the epoch; a request whose
+// slot carries an older epoch is from before the last full cleanup (WSAEINVAL).
+//
+// Thread safety: Start, Cancel, OnDispatched and the session readers are lock-free and may be
+// called from any thread. TakeSubmitted and the commit/reclaim calls are the resolver's (one
+// consumer at a time). Growth of the slot array takes grow_mu_ (rare: the free list was empty).
+//
+// Memory ordering: a start writes the request fields, then publishes PENDING (seq_cst), then
+// pushes the slot on the submit stack (release); the resolver takes the stack (acquire) before
+// reading the fields. The seq_cst publish + session re-check in Start pairs with the seq_cst
+// epoch bump + walk in CancelAllPending, so a start racing the final cleanup is either refused
+// or canceled by the walk.
+#ifndef WSAFAULT_TABLE_TASK_TABLE_H_
+#define WSAFAULT_TABLE_TASK_TABLE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "seams/seams.h"
+#include "wsafault/winsock_async.h"
+
+namespace wsaf {
+
+enum class RequestKind : uint8_t {
+  kHostByName,
+  kHostByAddr,
+  kProtoByName,
+  kProtoByNumber,
+  kServByName,
+  kServByPort,
+};
+const char* RequestKindName(RequestKind k);
+
+enum class SlotState : uint8_t { kFree, kPending, kCanceled, kCompleting, kQueued, kDone };
+const char* SlotStateName(SlotState s);
+
+// What a start asks for. Strings and the address are copied into the slot.
+struct RequestArgs {
+  RequestKind kind = RequestKind::kHostByName;
+  HWND hwnd = nullptr;
+  UINT msg = 0;
+  char* buf = nullptr;
+  int buflen = 0;
+  const char* name = nullptr;   // host, protocol or service name
+  const char* proto = nullptr;  // service protocol, may be null
+  int number = 0;               // protocol number or port (network order)
+  const char* addr = nullptr;
+  int addr_len = 0;
+  int family = 0;
+};
+
+// A request as the resolver reads it. Stable while the resolver owns the slot.
+struct Request {
+  RequestKind kind;
+  int family;
+  int number;
+  int addr_len;
+  HWND hwnd;
+  UINT msg;
+  char* buf;
+  int buflen;
+  const char* name;   // never null ("" when absent)
+  const char* proto;  // null when absent
+  unsigned char addr[16];
+};
+
+enum class StartStatus { kOk, kNotInitialised, kNoSlot };
+enum class CancelStatus { kCanceled, kInvalid, kAlready };
+
+class TaskTable {
+ public:
+  static constexpr int kIndexBits = 22;
+  static constexpr uint32_t kMaxSlots = 1u << kIndexBits;
+  static constexpr uint32_t kChunkSlots = 4096;
+
+  TaskTable();
+  ~TaskTable();
+  TaskTable(const TaskTable&) = delete;
+  TaskTable& operator=(const TaskTable&) = delete;
+
+  // --- Session -------------------------------------------------------------------------
+  static uint32_t RefsOf(uint64_t session) { return static_cast<uint32_t>(session); }
+  static uint32_t EpochOf(uint64_t session) { return static_cast<uint32_t>(session >> 32); }
+  uint64_t Session() const { return session_.load(std::memory_order_seq_cst); }
+  // Callers serialise these two (the API's session mutex).
+  void AddSessionRef();
+  // Returns true when this was the last reference: the epoch moved on and every pending
+  // request is now canceled.
+  bool ReleaseSessionRef();
+
+  // --- Application side ------------------------------------------------------------------
+  // `session` is the word the caller checked (refcount > 0).
+  StartStatus Start(const RequestArgs& args, uint64_t session, uint64_t* handle);
+  CancelStatus Cancel(uint64_t handle);
+  // The pump removed a completion message. Frees the slot (it stays remembered as DONE).
+  void OnDispatched(uint64_t handle);
+
+  // --- Resolver side ---------------------------------------------------------------------
+  // Appends the slots submitted since the last call, oldest first.
+  void TakeSubmitted(std::vector<uint32_t>* out);
+  bool HasSubmitted() const { return submit_head_.load(std::memory_order_seq_cst) != 0; }
+  uint64_t HandleOf(uint32_t index) const;
+  const Request& RequestOf(uint32_t index) const;
+  uint32_t EpochOfSlot(uint32_t index) const;
+  SlotState StateOfSlot(uint32_t index) const;
+  // PENDING -> COMPLETING for this exact handle. False when cancel won (or the handle is
+  // stale); a CANCELED slot must then be given back with ReclaimCanceled.
+  bool TryBeginCommit(uint64_t handle);
+  // COMPLETING -> QUEUED; the caller holds the window lock, before the message is visible.
+  void MarkQueued(uint64_t handle);
+  // COMPLETING -> DONE without a message (window gone, final cleanup): frees the slot.
+  void FinishDone(uint64_t handle);
+  // CANCELED -> FREE: frees the slot. No-op for any other state.
+  void ReclaimCanceled(uint32_t index);
+
+  // The consumer announces it is about to sleep; false if work arrived meanwhile.
+  bool PrepareToSleep();
+  void DoneSleeping() { consumer_sleeping_.store(false, std::memory_order_seq_cst); }
+  // Called (from a starting thread) when work arrives while the consumer sleeps.
+  void SetWaker(void (*waker)(void*), void* arg);
+
+  // --- Limits and inspection ---------------------------------------------------------------
+  // At most this many slots (tests and the simulation use small tables).
+  void SetCapacityLimit(uint32_t max_slots);
+  uint32_t capacity() const { return capacity_.load(std::memory_order_acquire); }
+  // Counts slots by state (a walk: for tests, stats and leak checks, not hot paths).
+  void CountStates(uint32_t counts[6]) const;
+
+ private:
+  struct Slot;
+  struct Chunk;
+
+  Slot& SlotAt(uint32_t index) const;
+  bool Decode(uint64_t handle, uint32_t* index, uint64_t* gen) const;
+  bool PopFree(uint32_t* index);
+  void PushFree(uint32_t index);
+  bool Grow();
+  void PushSubmit(uint32_t index);
+  void CancelAllPending();
+  void ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen);
+
+  std::atomic<uint64_t> session_{0};
+  std::atomic<uint64_t> free_head_{0};    // (tag << 32) | (index + 1)
+  std::atomic<uint32_t> submit_head_{0};  // index + 1
+  std::atomic<bool> consumer_sleeping_{false};
+  void (*waker_)(void*) = nullptr;
+  void* waker_arg_ = nullptr;
+  std::atomic<uint32_t> capacity_{0};
+  uint32_t capacity_limit_ = kMaxSlots;
+  std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
+  seam::Mutex grow_mu_;
+};
+
+}  // namespace wsaf
+
+#endif  // WSAFAULT_TABLE_TASK_TABLE_H_

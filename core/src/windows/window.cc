@@ -1,0 +1,136 @@
+#include "windows/window.h"
+
+#include <algorithm>
+
+#include "table/mutants.h"
+
+namespace wsaf {
+
+namespace {
+bool Matches(const MSG& m, UINT min, UINT max) {
+  if (min == 0 && max == 0) return true;
+  return m.message >= min && m.message <= max;
+}
+}  // namespace
+
+bool Window::Post(const MSG& msg) {
+  seam::Point(seam::Site::kPost);
+  seam::MutexLock lock(mu_);
+  if (destroyed_ || queue_.size() >= kQueueLimit) return false;
+  queue_.push_back({msg, 0});
+  not_empty_.NotifyAll();
+  return true;
+}
+
+Window::PostResult Window::PostCompletion(const MSG& msg, uint64_t task,
+                                          const std::function<bool()>& still_wanted,
+                                          const std::function<void()>& on_queued, bool* waited) {
+  seam::Point(seam::Site::kPost);
+  seam::MutexLock lock(mu_);
+  *waited = false;
+  for (;;) {
+    if (destroyed_) return PostResult::kGone;
+    if (!still_wanted()) return PostResult::kAborted;
+    if (queue_.size() < kQueueLimit) break;
+    *waited = true;
+    // Timed, so that a session ended by a thread that could not reach this window (it was
+    // created after the cleanup's wake-up pass) is still noticed.
+    not_full_.WaitFor(mu_, 50);
+  }
+  on_queued();
+  queue_.push_back({msg, task});
+  if (!WSAF_MUTANT(kLostWakeup)) not_empty_.NotifyAll();
+  return PostResult::kPosted;
+}
+
+bool Window::TakeLocked(UINT min, UINT max, bool remove, QueuedMessage* out) {
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (!Matches(it->msg, min, max)) continue;
+    *out = *it;
+    if (remove) {
+      bool was_full = queue_.size() >= kQueueLimit;
+      queue_.erase(it);
+      if (was_full) not_full_.NotifyAll();
+    }
+    return true;
+  }
+  return false;
+}
+
+bool Window::Peek(UINT min, UINT max, bool remove, QueuedMessage* out) {
+  seam::MutexLock lock(mu_);
+  return TakeLocked(min, max, remove, out);
+}
+
+bool Window::WaitAndRemove(UINT min, UINT max, QueuedMessage* out, int64_t timeout_ms) {
+  seam::MutexLock lock(mu_);
+  int64_t deadline = timeout_ms >= 0 ? seam::NowMs() + timeout_ms : 0;
+  for (;;) {
+    if (destroyed_) return false;
+    if (TakeLocked(min, max, true, out)) return true;
+    if (timeout_ms < 0) {
+      not_empty_.Wait(mu_);
+      continue;
+    }
+    int64_t left = deadline - seam::NowMs();
+    if (left <= 0) return false;
+    not_empty_.WaitFor(mu_, left);
+  }
+}
+
+std::deque<QueuedMessage> Window::Destroy() {
+  seam::MutexLock lock(mu_);
+  destroyed_ = true;
+  std::deque<QueuedMessage> left;
+  left.swap(queue_);
+  not_empty_.NotifyAll();
+  not_full_.NotifyAll();
+  return left;
+}
+
+void Window::WakeWriters() {
+  seam::MutexLock lock(mu_);
+  not_full_.NotifyAll();
+}
+
+std::size_t Window::size() {
+  seam::MutexLock lock(mu_);
+  return queue_.size();
+}
+
+HWND WindowRegistry::Create() {
+  seam::MutexLock lock(mu_);
+  uintptr_t id = next_id_++;
+  HWND hwnd = reinterpret_cast<HWND>(id);
+  windows_.emplace(id, std::make_shared<Window>(hwnd));
+  return hwnd;
+}
+
+std::shared_ptr<Window> WindowRegistry::Remove(HWND hwnd) {
+  seam::MutexLock lock(mu_);
+  auto it = windows_.find(reinterpret_cast<uintptr_t>(hwnd));
+  if (it == windows_.end()) return nullptr;
+  std::shared_ptr<Window> w = std::move(it->second);
+  windows_.erase(it);
+  return w;
+}
+
+std::shared_ptr<Window> WindowRegistry::Find(HWND hwnd) {
+  seam::MutexLock lock(mu_);
+  auto it = windows_.find(reinterpret_cast<uintptr_t>(hwnd));
+  return it == windows_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Window>> WindowRegistry::All() {
+  seam::MutexLock lock(mu_);
+  std::vector<std::shared_ptr<Window>> all;
+  all.reserve(windows_.size());
+  for (auto& [id, w] : windows_) all.push_back(w);
+  // Oldest first, so that a NULL-hwnd pump is deterministic.
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return reinterpret_cast<uintptr_t>(a->hwnd()) < reinterpret_cast<uintptr_t>(b->hwnd());
+  });
+  return all;
+}
+
+}  // namespace wsaf
