@@ -13,4 +13,10 @@ int RunDnsServerCommand(int argc, char** argv);
 // public API, with cancels that win and lose, and a table of what each call returned.
 int RunDemoCommand(int argc, char** argv);
 
+// wsafault sim [--scenario NAME] [--strategy random|pct:D|dfs:B] [--seed S] [--runs N | --time SEC]
+//              [--faults LIST] [--mutant NAME] [--audit]: the deterministic simulation.
+int RunSimCommand(int argc, char** argv);
+// wsafault replay FILE [--timeline out.svg]: replays a tape exactly.
+int RunReplayCommand(int argc, char** argv);
+
 #endif  // WSAFAULT_CLI_COMMANDS_H_

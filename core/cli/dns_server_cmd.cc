@@ -187,13 +187,14 @@ int Serve(const DnsServerOptions& opts) {
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
 
   wsaf::dns::ServerStats stats = server.stats();
-  std::printf("dns-server stats: udp_queries=%llu tcp_queries=%llu answered=%llu dropped=%llu "
-              "malformed_queries=%llu\n",
-              static_cast<unsigned long long>(stats.udp_queries),
-              static_cast<unsigned long long>(stats.tcp_queries),
-              static_cast<unsigned long long>(stats.answered),
-              static_cast<unsigned long long>(stats.dropped),
-              static_cast<unsigned long long>(stats.malformed_queries));
+  std::printf(
+      "dns-server stats: udp_queries=%llu tcp_queries=%llu answered=%llu dropped=%llu "
+      "malformed_queries=%llu\n",
+      static_cast<unsigned long long>(stats.udp_queries),
+      static_cast<unsigned long long>(stats.tcp_queries),
+      static_cast<unsigned long long>(stats.answered),
+      static_cast<unsigned long long>(stats.dropped),
+      static_cast<unsigned long long>(stats.malformed_queries));
   std::fflush(stdout);
   return kExitOk;
 }

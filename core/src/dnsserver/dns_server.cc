@@ -41,7 +41,7 @@ constexpr size_t kMaxUdpReply = 512;  // no EDNS: the classic limit every client
 constexpr size_t kMaxTcpReply = 65535;
 constexpr size_t kMaxNameWire = 255;
 constexpr size_t kUdpBufferSize = 65536;
-constexpr int kUdpBatch = 64;  // datagrams per wake-up, so TCP clients get a turn
+constexpr int kUdpBatch = 64;                 // datagrams per wake-up, so TCP clients get a turn
 constexpr size_t kTcpReadBudget = 64 * 1024;  // bytes per connection per wake-up, same reason
 constexpr size_t kMaxTcpOutput = 256 * 1024;  // a client that never reads is cut off
 constexpr int kMaxTcpConnections = 64;
@@ -84,9 +84,7 @@ void Set16(std::vector<uint8_t>* out, size_t at, uint16_t v) {
   (*out)[at + 1] = static_cast<uint8_t>(v);
 }
 
-char AsciiLower(uint8_t c) {
-  return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-}
+char AsciiLower(uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c); }
 
 std::string NormalizeZoneName(std::string_view text) {
   std::string name;
@@ -194,8 +192,8 @@ Resolution Resolve(const ZoneIndex& zone, const std::string& qname, uint16_t qty
 struct Query {
   uint16_t id = 0;
   uint16_t flags = 0;
-  std::string name;             // lower case, dotted, no trailing dot
-  bool name_matchable = true;   // false when a label holds a '.', which no zone name can match
+  std::string name;            // lower case, dotted, no trailing dot
+  bool name_matchable = true;  // false when a label holds a '.', which no zone name can match
   uint16_t qtype = 0;
   uint16_t qclass = 0;
   std::vector<uint8_t> question;  // the question section as received, echoed verbatim
@@ -428,8 +426,8 @@ int UnpackDelay(uint64_t word) { return static_cast<int>(word >> 8); }
 struct Server::Impl {
   struct ReplyTarget {
     bool tcp = false;
-    sockaddr_in peer{};      // UDP
-    uint64_t conn_id = 0;    // TCP
+    sockaddr_in peer{};    // UDP
+    uint64_t conn_id = 0;  // TCP
   };
 
   struct TcpConn {

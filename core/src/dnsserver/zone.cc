@@ -28,10 +28,10 @@ struct FaultEntry {
 };
 
 constexpr FaultEntry kFaults[] = {
-    {Fault::kNone, "none"},         {Fault::kDelay, "delay"},
-    {Fault::kDrop, "drop"},         {Fault::kServfail, "servfail"},
-    {Fault::kNxdomain, "nxdomain"}, {Fault::kRefused, "refused"},
-    {Fault::kTruncate, "truncate"}, {Fault::kWrongId, "wrong-id"},
+    {Fault::kNone, "none"},           {Fault::kDelay, "delay"},
+    {Fault::kDrop, "drop"},           {Fault::kServfail, "servfail"},
+    {Fault::kNxdomain, "nxdomain"},   {Fault::kRefused, "refused"},
+    {Fault::kTruncate, "truncate"},   {Fault::kWrongId, "wrong-id"},
     {Fault::kMalformed, "malformed"},
 };
 
@@ -94,11 +94,16 @@ bool NormalizeName(std::string_view text, std::string* out, std::string* reason)
 
 bool ParseType(std::string_view text, uint16_t* type) {
   std::string upper = Lower(text);
-  if (upper == "a") *type = 1;
-  else if (upper == "aaaa") *type = 28;
-  else if (upper == "cname") *type = 5;
-  else if (upper == "ptr") *type = 12;
-  else return false;
+  if (upper == "a")
+    *type = 1;
+  else if (upper == "aaaa")
+    *type = 28;
+  else if (upper == "cname")
+    *type = 5;
+  else if (upper == "ptr")
+    *type = 12;
+  else
+    return false;
   return true;
 }
 

@@ -36,21 +36,23 @@ void WakeEventFd(void* arg) {
 
 }  // namespace
 
-int MakeIsolatedChannel(const ResolverConfig& config, ares_channel* out) {
+int MakeIsolatedChannel(const ResolverConfig& config, const char* lookups_order, ares_channel* out) {
   InitAresOnce();
   ares_options opts{};
   // Every field c-ares would otherwise take from the system resolver configuration is set
   // here, which makes ares_init_options skip reading it.
   int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
              ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_SERVERS;
-  opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  // NOCHECKRESP: without it c-ares 1.18 turns SERVFAIL and REFUSED into ECONNREFUSED, and
+  // SPEC.md tells server failure (WSATRY_AGAIN) from refusal (WSANO_RECOVERY).
+  opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
   opts.timeout = config.timeout_ms;
   opts.tries = config.tries;
   opts.ndots = 1;
   opts.domains = nullptr;
   opts.ndomains = 0;
-  char lookups[] = "fb";  // the hosts file first, then DNS
-  opts.lookups = lookups;
+  std::string lookups(lookups_order);
+  opts.lookups = lookups.data();
   opts.sortlist = nullptr;
   opts.nsort = 0;
   in_addr loopback{};
@@ -103,6 +105,8 @@ void CaresBackend::Run() {
   // The session ended: every request of it is canceled. Destroying the channels runs each
   // outstanding query's callback (ARES_EDESTRUCTION), which loses the race and reclaims.
   DestroyIdleChannels(true);
+  if (file_channel_ != nullptr) ares_destroy(file_channel_);
+  file_channel_ = nullptr;
   ServeSubmitted();
 }
 
@@ -133,18 +137,68 @@ void CaresBackend::StartLookup(uint32_t index) {
     deliver(LookupAnswer{WSANO_RECOVERY});
     return;
   }
-  auto* ctx = new QueryContext{this, ch, handle};
+  auto* ctx = new QueryContext{this, ch, handle, index};
   ++ch->outstanding;
-  // Numeric names and hosts-file answers call OnHost before these return.
+  // Numeric names and hosts-file answers call back before these return.
   if (r.kind == RequestKind::kHostByName) {
     ares_gethostbyname(ch->channel, r.name, AF_INET, &OnHost, ctx);
-  } else {
-    ares_gethostbyaddr(ch->channel, r.addr, r.addr_len, r.family, &OnHost, ctx);
+    return;
   }
+  if (file_channel_ == nullptr &&
+      MakeIsolatedChannel(engine_.config(), "f", &file_channel_) != ARES_SUCCESS) {
+    file_channel_ = nullptr;
+    OnFileAddr(ctx, ARES_ENOTFOUND, 0, nullptr);
+    return;
+  }
+  ares_gethostbyaddr(file_channel_, r.addr, r.addr_len, r.family, &OnFileAddr, ctx);
+}
+
+std::string ReverseName(const unsigned char* a, int len) {
+  char buf[96];
+  std::string name;
+  if (len == 4) {
+    std::snprintf(buf, sizeof(buf), "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+    return buf;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = len - 1; i >= 0; --i) {
+    name += kHex[a[i] & 15];
+    name += '.';
+    name += kHex[a[i] >> 4];
+    name += '.';
+  }
+  return name + "ip6.arpa";
+}
+
+void CaresBackend::OnFileAddr(void* arg, int status, int, hostent* host) {
+  auto* ctx = static_cast<QueryContext*>(arg);
+  if (status == ARES_SUCCESS || status == ARES_EDESTRUCTION) {
+    Finish(ctx, status, host);
+    return;
+  }
+  const Request& r = ctx->self->engine_.table.RequestOf(ctx->index);
+  std::string name = ReverseName(r.addr, r.addr_len);
+  ares_query(ctx->channel->channel, name.c_str(), 1 /* C_IN */, 12 /* T_PTR */, &OnPtr, ctx);
+}
+
+void CaresBackend::OnPtr(void* arg, int status, int, unsigned char* abuf, int alen) {
+  auto* ctx = static_cast<QueryContext*>(arg);
+  if (status != ARES_SUCCESS) {
+    Finish(ctx, status, nullptr);
+    return;
+  }
+  const Request& r = ctx->self->engine_.table.RequestOf(ctx->index);
+  hostent* host = nullptr;
+  status = ares_parse_ptr_reply(abuf, alen, r.addr, r.addr_len, r.family, &host);
+  Finish(ctx, status, host);
+  if (host != nullptr) ares_free_hostent(host);
 }
 
 void CaresBackend::OnHost(void* arg, int status, int /*timeouts*/, hostent* host) {
-  auto* ctx = static_cast<QueryContext*>(arg);
+  Finish(static_cast<QueryContext*>(arg), status, host);
+}
+
+void CaresBackend::Finish(QueryContext* ctx, int status, hostent* host) {
   CaresBackend* self = ctx->self;
   --ctx->channel->outstanding;
   LookupAnswer a;
@@ -164,7 +218,7 @@ CaresBackend::Channel* CaresBackend::CurrentChannel() {
   ResolverConfig config = engine_.config();
   Channel ch;
   ch.config_version = config.version;
-  if (MakeIsolatedChannel(config, &ch.channel) != ARES_SUCCESS) return nullptr;
+  if (MakeIsolatedChannel(config, "fb", &ch.channel) != ARES_SUCCESS) return nullptr;
   channels_.push_back(ch);
   return &channels_.back();
 }

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <list>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -29,8 +30,12 @@
 
 namespace wsaf {
 
-// Makes a channel that reads no system configuration. Returns ARES_SUCCESS or the failure.
-int MakeIsolatedChannel(const ResolverConfig& config, ares_channel* out);
+// Makes a channel that reads no system configuration. `lookups` is c-ares' lookup order
+// ("fb": hosts file, then DNS). Returns ARES_SUCCESS or the failure.
+int MakeIsolatedChannel(const ResolverConfig& config, const char* lookups, ares_channel* out);
+
+// The reverse-lookup name of an address ("1.0.0.10.in-addr.arpa", nibbles under ip6.arpa).
+std::string ReverseName(const unsigned char* addr, int len);
 
 class CaresBackend : public Backend {
  public:
@@ -49,6 +54,7 @@ class CaresBackend : public Backend {
     CaresBackend* self;
     Channel* channel;
     uint64_t handle;
+    uint32_t index;
   };
 
   void Run();
@@ -58,11 +64,18 @@ class CaresBackend : public Backend {
   void DestroyIdleChannels(bool all);
   void WaitAndProcess();
   static void OnHost(void* arg, int status, int timeouts, hostent* host);
+  // Reverse lookups: the hosts file first (a file-only channel answers at once), then a PTR
+  // query of our own, because ares_gethostbyaddr reports every DNS failure as ENOTFOUND and
+  // SPEC.md tells server failures and refusals apart.
+  static void OnFileAddr(void* arg, int status, int timeouts, hostent* host);
+  static void OnPtr(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+  static void Finish(QueryContext* ctx, int status, hostent* host);
 
   Engine& engine_;
   int event_fd_ = -1;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  ares_channel file_channel_ = nullptr;  // lookups "f": the hosts file only
   std::list<Channel> channels_;  // back() takes new lookups; std::list keeps addresses stable
   std::vector<uint32_t> batch_;
 };

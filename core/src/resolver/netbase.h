@@ -31,8 +31,8 @@ struct ProtocolEntry {
   int number = 0;  // 0..255
 };
 
-// A view of one entry as the libc struct, with pointers into storage owned by the view.
-// Valid while the view lives; copy out with PackServent / PackProtoent.
+// A view of one entry as the libc struct. The alias array belongs to the view; the strings
+// point into the entry, which must outlive the view. Copy out with PackServent / PackProtoent.
 class ServentView {
  public:
   explicit ServentView(const ServiceEntry& e);

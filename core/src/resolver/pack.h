@@ -17,7 +17,8 @@ namespace wsaf {
 
 struct PackResult {
   bool fits;         // true: written, `size` bytes used; false: buffer untouched
-  std::size_t size;  // bytes used, or bytes needed when !fits
+  std::size_t size;  // bytes used, or bytes needed when !fits; {false, 0}: the input cannot be
+                     // packed at all (bad family/length, overflow): no buffer size helps
 };
 
 // h_addr_list entries are h_length bytes each; h_aliases and h_addr_list are NULL-terminated

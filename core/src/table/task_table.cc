@@ -31,8 +31,11 @@ struct alignas(64) TaskTable::Slot {
   char inline_text[kInlineText];
 };
 
+// A chunk holds kChunkSlots slots, except the last one of a table whose capacity limit ends
+// inside it (small simulated tables stay small and cheap to make).
 struct TaskTable::Chunk {
-  Slot slots[kChunkSlots];
+  explicit Chunk(uint32_t n) : slots(new Slot[n]) {}
+  std::unique_ptr<Slot[]> slots;
 };
 
 const char* RequestKindName(RequestKind k) {
@@ -74,6 +77,7 @@ TaskTable::Slot& TaskTable::SlotAt(uint32_t index) const {
   return c->slots[index % kChunkSlots];
 }
 
+// Only before the first start: a partial last chunk cannot grow later.
 void TaskTable::SetCapacityLimit(uint32_t max_slots) {
   capacity_limit_ = max_slots == 0 ? 1 : (max_slots > kMaxSlots ? kMaxSlots : max_slots);
 }
@@ -151,7 +155,8 @@ bool TaskTable::Grow() {
   uint32_t chunk_index = cap / kChunkSlots;
   Chunk* chunk = chunks_[chunk_index].load(std::memory_order_acquire);
   if (chunk == nullptr) {
-    chunk = new (std::nothrow) Chunk;
+    uint32_t room = capacity_limit_ - chunk_index * kChunkSlots;
+    chunk = new (std::nothrow) Chunk(room < kChunkSlots ? room : kChunkSlots);
     if (chunk == nullptr) return false;
     chunks_[chunk_index].store(chunk, std::memory_order_release);
   }

@@ -144,7 +144,8 @@ class TaskTable {
   void SetWaker(void (*waker)(void*), void* arg);
 
   // --- Limits and inspection ---------------------------------------------------------------
-  // At most this many slots (tests and the simulation use small tables).
+  // At most this many slots (tests and the simulation use small tables). Call it before the
+  // first Start.
   void SetCapacityLimit(uint32_t max_slots);
   uint32_t capacity() const { return capacity_.load(std::memory_order_acquire); }
   // Counts slots by state (a walk: for tests, stats and leak checks, not hot paths).

@@ -16,7 +16,7 @@ bool Matches(const MSG& m, UINT min, UINT max) {
 bool Window::Post(const MSG& msg) {
   seam::Point(seam::Site::kPost);
   seam::MutexLock lock(mu_);
-  if (destroyed_ || queue_.size() >= kQueueLimit) return false;
+  if (destroyed_ || queue_.size() >= queue_limit_) return false;
   queue_.push_back({msg, 0});
   not_empty_.NotifyAll();
   return true;
@@ -31,7 +31,7 @@ Window::PostResult Window::PostCompletion(const MSG& msg, uint64_t task,
   for (;;) {
     if (destroyed_) return PostResult::kGone;
     if (!still_wanted()) return PostResult::kAborted;
-    if (queue_.size() < kQueueLimit) break;
+    if (queue_.size() < queue_limit_) break;
     *waited = true;
     // Timed, so that a session ended by a thread that could not reach this window (it was
     // created after the cleanup's wake-up pass) is still noticed.
@@ -48,7 +48,7 @@ bool Window::TakeLocked(UINT min, UINT max, bool remove, QueuedMessage* out) {
     if (!Matches(it->msg, min, max)) continue;
     *out = *it;
     if (remove) {
-      bool was_full = queue_.size() >= kQueueLimit;
+      bool was_full = queue_.size() >= queue_limit_;
       queue_.erase(it);
       if (was_full) not_full_.NotifyAll();
     }
@@ -102,7 +102,7 @@ HWND WindowRegistry::Create() {
   seam::MutexLock lock(mu_);
   uintptr_t id = next_id_++;
   HWND hwnd = reinterpret_cast<HWND>(id);
-  windows_.emplace(id, std::make_shared<Window>(hwnd));
+  windows_.emplace(id, std::make_shared<Window>(hwnd, queue_limit_));
   return hwnd;
 }
 

@@ -37,7 +37,7 @@ class Window {
  public:
   static constexpr std::size_t kQueueLimit = 10000;
 
-  explicit Window(HWND hwnd) : hwnd_(hwnd) {}
+  Window(HWND hwnd, std::size_t queue_limit) : hwnd_(hwnd), queue_limit_(queue_limit) {}
 
   HWND hwnd() const { return hwnd_; }
   // False when destroyed or full.
@@ -66,6 +66,7 @@ class Window {
   bool TakeLocked(UINT min, UINT max, bool remove, QueuedMessage* out) REQUIRES(mu_);
 
   const HWND hwnd_;
+  const std::size_t queue_limit_;
   seam::Mutex mu_;
   seam::CondVar not_empty_;
   seam::CondVar not_full_;
@@ -75,6 +76,8 @@ class Window {
 
 class WindowRegistry {
  public:
+  // Windows created afterwards hold at most `limit` messages (the simulation uses tiny queues).
+  void SetQueueLimit(std::size_t limit) { queue_limit_ = limit; }
   HWND Create();
   // Removes the window; returns it (null when there was none) so the caller can settle the
   // queued completions.
@@ -84,6 +87,7 @@ class WindowRegistry {
 
  private:
   seam::Mutex mu_;
+  std::size_t queue_limit_ = Window::kQueueLimit;
   uint64_t next_id_ GUARDED_BY(mu_) = 1;
   std::unordered_map<uintptr_t, std::shared_ptr<Window>> windows_ GUARDED_BY(mu_);
 };

@@ -1,0 +1,73 @@
+// Running simulated executions: one run, a replay from a tape, shrinking a failing tape, and
+// the tape files that make every failure one command away from its replay.
+#ifndef WSAFAULT_SIM_RUNNER_H_
+#define WSAFAULT_SIM_RUNNER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "check/checker.h"
+#include "sim/events.h"
+#include "sim/strategy.h"
+#include "sim/world.h"
+#include "table/mutants.h"
+
+namespace wsaf::sim {
+
+struct RunResult {
+  std::optional<Violation> violation;
+  std::vector<uint8_t> tape;         // every decision of the run
+  std::vector<uint64_t> step_hashes; // when asked for (determinism audit)
+  uint64_t steps = 0;
+  uint64_t decisions = 0;
+  Run run;                           // the event log
+  Coverage coverage;
+};
+
+struct RunSettings {
+  ScenarioConfig scenario;
+  uint64_t max_steps = 200000;
+  bool step_hashes = false;
+};
+
+// One execution with `strategy` (its NewExecution(run_index) is called here).
+RunResult RunOnce(const RunSettings& settings, Strategy* strategy, uint64_t run_index);
+// One execution that answers every decision from `tape`.
+RunResult ReplayTape(const RunSettings& settings, const std::vector<uint8_t>& tape);
+
+struct ShrinkStats {
+  std::size_t original_bytes = 0;
+  std::size_t shrunk_bytes = 0;
+  std::size_t original_events = 0;
+  std::size_t shrunk_events = 0;
+  int attempts = 0;
+};
+// Delta debugging over the tape (ddmin-style chunk removal, then zeroing each decision: fewer
+// operations, faults and preemptions) keeping a failure of the same invariant. Bounded by
+// `max_attempts` replays.
+std::vector<uint8_t> ShrinkTape(const RunSettings& settings, const std::vector<uint8_t>& tape,
+                                const std::string& invariant, int max_attempts, ShrinkStats* stats);
+
+// The determinism audit: replays `tape` twice and compares per-step hashes. Returns the first
+// diverging decision index, or -1 when both replays agree with each other and with `expected`
+// (if given).
+long long AuditDeterminism(const RunSettings& settings, const std::vector<uint8_t>& tape,
+                           const std::vector<uint64_t>* expected);
+
+// A replay file: a small text header (scenario, mutant, allowed faults) and the tape in hex.
+// Any other file is read as a raw tape (libFuzzer's inputs are raw tapes).
+struct TapeFile {
+  std::string scenario = "standard";
+  Mutant mutant = Mutant::kNone;
+  uint32_t allowed_faults = kAllSimFaults;
+  std::vector<uint8_t> tape;
+  bool raw = false;  // read from a raw tape (no header)
+};
+bool WriteTapeFile(const std::string& path, const TapeFile& file, std::string* error);
+bool ReadTapeFile(const std::string& path, TapeFile* file, std::string* error);
+
+}  // namespace wsaf::sim
+
+#endif  // WSAFAULT_SIM_RUNNER_H_
