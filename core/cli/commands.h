@@ -18,5 +18,6 @@ int RunDemoCommand(int argc, char** argv);
 int RunSimCommand(int argc, char** argv);
 // wsafault replay FILE [--timeline out.svg]: replays a tape exactly.
 int RunReplayCommand(int argc, char** argv);
+int RunStressCommand(int argc, char** argv);  // wsafault stress [options]: stress/stress_driver.h
 
 #endif  // WSAFAULT_CLI_COMMANDS_H_

@@ -15,6 +15,9 @@ struct Command {
 constexpr Command kCommands[] = {
     {"dns-server", &RunDnsServerCommand, "serve a zone on 127.0.0.1 with switchable faults"},
     {"demo", &RunDemoCommand, "every kind of lookup through the public API, with cancels"},
+    {"stress", &RunStressCommand, "real threads and an online checker against the embedded DNS server"},
+    {"sim", &RunSimCommand, "explore the real table under the deterministic scheduler"},
+    {"replay", &RunReplayCommand, "replay a tape exactly, with its timeline"},
 };
 
 void Usage(std::FILE* out) {

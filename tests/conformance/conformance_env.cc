@@ -174,7 +174,9 @@ const std::vector<Starter>& AllStarters() {
   }();
   static const std::vector<Starter> starters = {
       {"WSAAsyncGetHostByName",
-       [](HWND w, UINT m, char* b, int n) { return WSAAsyncGetHostByName(w, m, "10.9.8.7", b, n); }},
+       [](HWND w, UINT m, char* b, int n) {
+         return WSAAsyncGetHostByName(w, m, "10.9.8.7", b, n);
+       }},
       {"WSAAsyncGetHostByAddr",
        [](HWND w, UINT m, char* b, int n) {
          return WSAAsyncGetHostByAddr(w, m, reinterpret_cast<const char*>(addr), 4, AF_INET, b,

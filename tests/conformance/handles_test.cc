@@ -52,6 +52,33 @@ TEST_F(HandlesTest, NonzeroAndUniqueOver200000Requests) {
   std::printf("[ handles  ] %d unique handles in %lld ms\n", kRequests, MillisSince(start));
 }
 
+// Unique when one slot is reused again and again: start, wait for the message, remove it,
+// repeat. A generation that wraps at 2^16 uses of a slot (a 16-bit handle) repeats here.
+TEST_F(HandlesTest, UniqueOver70000SequentialRequests) {
+  const int kRequests = 70000;
+  std::unordered_set<uintptr_t> seen;
+  seen.reserve(kRequests * 2);
+  auto start = Clock::now();
+  for (int i = 0; i < kRequests; ++i) {
+    HANDLE h = StartQuick();
+    ASSERT_NE(nullptr, h) << "start " << i << " failed, error " << WSAGetLastError();
+    ASSERT_TRUE(seen.insert(reinterpret_cast<uintptr_t>(h)).second)
+        << "handle " << h << " reused after " << i << " sequential requests";
+    MSG m;
+    bool got = false;
+    while (!got) {
+      if (PeekMessage(&m, window(), kMsg, kMsg, PM_REMOVE)) {
+        ASSERT_EQ(reinterpret_cast<WPARAM>(h), m.wParam);
+        got = true;
+      } else {
+        ASSERT_LT(MillisSince(start), 40000) << "only " << i << " requests in 40 s";
+      }
+    }
+  }
+  std::printf("[ handles  ] %d sequential unique handles in %lld ms\n", kRequests,
+              MillisSince(start));
+}
+
 // Unique across a full cleanup too: the table does not start over.
 TEST_F(HandlesTest, UniqueAcrossFullCleanup) {
   std::unordered_set<uintptr_t> seen;

@@ -32,11 +32,43 @@ void Spin(uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) sink.fetch_add(0, std::memory_order_relaxed);
 }
 
+void BusyWaitNs(int64_t ns) {
+  if (ns <= 0) return;
+  auto until = Clock::now() + std::chrono::nanoseconds(ns);
+  while (Clock::now() < until) {
+  }
+}
+
+// Aims cancels at the instant the resolver commits: after a win (canceled) the next cancel
+// comes later, after a loss (completed) sooner, so the delay settles where both happen and the
+// cancel/commit race is hit head-on instead of mostly missed. Random jitter spreads the
+// attempts around that point.
+class Staircase {
+ public:
+  Staircase(double start_ns, double min_step_ns) : delay_ns_(start_ns), min_step_(min_step_ns) {}
+  int64_t Next(std::mt19937& rng) {
+    double step = Step();
+    std::uniform_real_distribution<double> jitter(-2 * step, 2 * step);
+    double d = delay_ns_ + jitter(rng);
+    return d > 0 ? static_cast<int64_t>(d) : 0;
+  }
+  void Update(bool canceled) {
+    delay_ns_ += canceled ? Step() : -Step();
+    if (delay_ns_ < 0) delay_ns_ = 0;
+  }
+  double delay_ns() const { return delay_ns_; }
+
+ private:
+  double Step() const { return delay_ns_ / 16 > min_step_ ? delay_ns_ / 16 : min_step_; }
+  double delay_ns_;
+  double min_step_;
+};
+
 struct Attempt {
   HANDLE h = nullptr;
   int rc = 1;  // 1: cancel not called yet
   int err = 0;
-  std::unique_ptr<CanaryBuffer> buf = std::make_unique<CanaryBuffer>();
+  std::unique_ptr<CanaryBuffer> buf = std::make_unique<CanaryBuffer>(512);
 };
 
 // Collects messages on a thread of its own until stopped.
@@ -60,7 +92,8 @@ class PumpThread {
         messages_.push_back(m);
         ++received_;
       } else {
-        std::this_thread::yield();
+        // Idle: leave the CPUs to the threads that race (this machine may have only two).
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
       }
     }
     MSG m;
@@ -129,28 +162,31 @@ class RacesTest : public WsaLongDnsTest {
   std::mt19937 rng_;
 };
 
-// Cancel right after start, on the starting thread, against the resolver thread completing
-// numeric lookups.
+// Cancel on the starting thread, aimed at the moment the resolver commits numeric lookups.
 TEST_F(RacesTest, CancelRacesCompletionSameThread) {
-  const int kIterations = 3000;
+  const int kIterations = 40000;
   std::vector<Attempt> attempts(kIterations);
   std::vector<std::string> names;
   names.reserve(kIterations);
   std::vector<MSG> messages;
+  Staircase aim(2000, 20);
   for (int i = 0; i < kIterations; ++i) {
     Attempt& a = attempts[i];
-    names.push_back("10.5." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
+    names.push_back("10.5." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250 + 1));
+    int64_t delay = aim.Next(rng_);
     a.h = StartNumeric(a.buf->data(), a.buf->size(), names.back().c_str());
     ASSERT_NE(nullptr, a.h) << "error " << WSAGetLastError();
-    Spin(Random(4000));
+    BusyWaitNs(delay);
     WSASetLastError(0);
     a.rc = WSACancelAsyncRequest(a.h);
     a.err = WSAGetLastError();
+    aim.Update(a.rc == 0);
     if (i % 100 == 99) {
       MSG m;
       while (PeekMessage(&m, window(), 0, 0, PM_REMOVE)) messages.push_back(m);
     }
   }
+  std::printf("[ aim      ] cancel %.0f ns after start\n", aim.delay_ns());
   int expected = 0;
   for (const Attempt& a : attempts) expected += a.rc != 0;
   auto start = Clock::now();
@@ -168,36 +204,41 @@ TEST_F(RacesTest, CancelRacesCompletionSameThread) {
   CheckOutcomes(attempts, messages);
 }
 
-// Start on one thread, cancel on another after a random pause, pump on a third: cancel races
-// completion and dispatch.
+// Start on one thread, cancel on another (aimed at the moment the DNS answer is committed),
+// pump on a third: cancel races completion and dispatch.
 TEST_F(RacesTest, CancelRacesCompletionAndDispatchAcrossThreads) {
-  const int kIterations = 2000;
+  ServerNormal();
+  const int kIterations = 5000;
+  const char* names[] = {"host1.test", "host2.test", "multi.test", "alias.test"};
   std::vector<Attempt> attempts(kIterations);
-  std::vector<std::string> names;
-  names.reserve(kIterations);
-  for (int i = 0; i < kIterations; ++i) {
-    names.push_back("10.6." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
-  }
-  std::vector<uint32_t> pauses(kIterations);
-  for (auto& p : pauses) p = Random(6000);
   std::atomic<int> published{0};
+  std::atomic<int> canceled_up_to{0};
+  std::mt19937 canceler_rng(seed_ + 1);
+  Staircase aim(50000, 100);
   PumpThread pump(window());
   std::thread canceler([&] {
     auto start = Clock::now();
     for (int j = 0; j < kIterations; ++j) {
+      // The canceler alone spins (it is the time-critical side); the others sleep or block.
       while (published.load(std::memory_order_acquire) <= j) {
         if (MillisSince(start) > 20000) return;
-        std::this_thread::yield();
       }
-      Spin(pauses[j]);
+      BusyWaitNs(aim.Next(canceler_rng));
       WSASetLastError(0);
       attempts[j].rc = WSACancelAsyncRequest(attempts[j].h);
       attempts[j].err = WSAGetLastError();
+      aim.Update(attempts[j].rc == 0);
+      canceled_up_to.store(j + 1, std::memory_order_release);
     }
   });
+  auto start = Clock::now();
   for (int i = 0; i < kIterations; ++i) {
-    attempts[i].h = StartNumeric(attempts[i].buf->data(), attempts[i].buf->size(),
-                                 names[i].c_str());
+    // One request in flight at a time, so the canceler's delay is measured from its start.
+    while (canceled_up_to.load(std::memory_order_acquire) < i && MillisSince(start) < 20000) {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    attempts[i].h = WSAAsyncGetHostByName(window(), kMsg, names[i % 4], attempts[i].buf->data(),
+                                          attempts[i].buf->size());
     if (attempts[i].h == nullptr) {
       ADD_FAILURE() << "start failed, error " << WSAGetLastError();
       break;
@@ -205,6 +246,7 @@ TEST_F(RacesTest, CancelRacesCompletionAndDispatchAcrossThreads) {
     published.store(i + 1, std::memory_order_release);
   }
   canceler.join();
+  std::printf("[ aim      ] cancel %.0f ns after publication\n", aim.delay_ns());
   ASSERT_EQ(kIterations, published.load());
   for (const Attempt& a : attempts) ASSERT_NE(1, a.rc) << "the canceler gave up";
   int expected = 0;
@@ -217,21 +259,23 @@ TEST_F(RacesTest, CancelRacesCompletionAndDispatchAcrossThreads) {
 // The same race with DNS answers from the embedded server instead of numeric lookups.
 TEST_F(RacesTest, CancelRacesDnsCompletion) {
   ServerNormal();
-  const int kIterations = 500;
+  const int kIterations = 4000;
   const char* names[] = {"host1.test", "host2.test", "multi.test", "dual.test"};
   std::vector<Attempt> attempts(kIterations);
+  Staircase aim(100000, 200);  // about a round trip to the local server
   PumpThread pump(window());
   for (int i = 0; i < kIterations; ++i) {
     Attempt& a = attempts[i];
+    int64_t delay = aim.Next(rng_);
     a.h = WSAAsyncGetHostByName(window(), kMsg, names[i % 4], a.buf->data(), a.buf->size());
     ASSERT_NE(nullptr, a.h) << "error " << WSAGetLastError();
-    // Pauses up to a few hundred microseconds: about a round trip to the local server.
-    uint32_t pause_us = Random(400);
-    std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
+    BusyWaitNs(delay);
     WSASetLastError(0);
     a.rc = WSACancelAsyncRequest(a.h);
     a.err = WSAGetLastError();
+    aim.Update(a.rc == 0);
   }
+  std::printf("[ aim      ] cancel %.0f ns after start\n", aim.delay_ns());
   int expected = 0;
   for (const Attempt& a : attempts) expected += a.rc != 0;
   Quiesce(pump, expected);
@@ -424,8 +468,7 @@ TEST_F(RacesTest, TwoThreadsCancelSamePendingHandle) {
     uint32_t pause[2] = {Random(500), Random(500)};
     auto body = [&](int t) {
       ++ready;
-      while (ready.load() < 2) {
-      }
+      while (ready.load() < 2) std::this_thread::yield();
       Spin(pause[t]);
       WSASetLastError(0);
       rc[t] = WSACancelAsyncRequest(h);
@@ -461,8 +504,7 @@ TEST_F(RacesTest, TwoThreadsCancelSameCompletingHandle) {
     uint32_t pause[2] = {Random(3000), Random(3000)};
     auto body = [&](Attempt* a, int t) {
       ++ready;
-      while (ready.load() < 2) {
-      }
+      while (ready.load() < 2) std::this_thread::yield();
       Spin(pause[t]);
       WSASetLastError(0);
       a->rc = WSACancelAsyncRequest(a->h);
@@ -516,16 +558,16 @@ TEST_F(RacesTest, CancelRacesDispatchOfQueuedMessage) {
     uint32_t pause[2] = {Random(3000), Random(3000)};
     std::thread pump([&] {
       ++ready;
-      while (ready.load() < 2) {
-      }
+      while (ready.load() < 2) std::this_thread::yield();
       Spin(pause[0]);
       MSG m;
-      while (PeekMessage(&m, window(), kMsg, kMsg, PM_REMOVE)) removed += m.wParam == reinterpret_cast<WPARAM>(h);
+      while (PeekMessage(&m, window(), kMsg, kMsg, PM_REMOVE)) {
+        removed += m.wParam == reinterpret_cast<WPARAM>(h);
+      }
     });
     std::thread canceler([&] {
       ++ready;
-      while (ready.load() < 2) {
-      }
+      while (ready.load() < 2) std::this_thread::yield();
       Spin(pause[1]);
       WSASetLastError(0);
       rc = WSACancelAsyncRequest(h);

@@ -192,6 +192,37 @@ TEST_F(StartupTest, FinalCleanupDoesNotWaitForDnsTimeouts) {
   for (auto& b : bufs) EXPECT_TRUE(b->Intact());
 }
 
+// Requests ended by the final cleanup stay ended when a new session starts at once: none of
+// them is looked up, written or delivered in the next session.
+TEST_F(StartupTest, RestartDoesNotReviveRequestsOfEndedSession) {
+  ServerDelay(200);
+  WSADATA data;
+  std::vector<std::unique_ptr<CanaryBuffer>> bufs;
+  const char* names[] = {"host1.test", "host2.test", "10.1.1.1", "multi.test"};
+  for (int round = 0; round < 30; ++round) {
+    ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
+    for (const char* name : names) {
+      bufs.push_back(std::make_unique<CanaryBuffer>());
+      ASSERT_NE(nullptr, WSAAsyncGetHostByName(window(), kMsg, name, bufs.back()->data(),
+                                               bufs.back()->size()));
+    }
+    ASSERT_EQ(0, WSACleanup());
+  }
+  // Snapshot now (numeric lookups may have completed before their cleanup), then keep a
+  // session running well past the DNS delay.
+  std::vector<std::vector<char>> snapshots;
+  for (auto& b : bufs) snapshots.push_back(b->Snapshot());
+  Pump();
+  inbox_.clear();
+  ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
+  SleepMs(700);
+  for (std::size_t i = 0; i < bufs.size(); ++i) {
+    EXPECT_TRUE(bufs[i]->Equals(snapshots[i])) << "request " << i << " written after its cleanup";
+  }
+  Pump();
+  EXPECT_TRUE(inbox_.empty()) << "a request of an ended session delivered in the next one";
+}
+
 // After the final cleanup: starts and cancels fail with WSANOTINITIALISED, and so does
 // another cleanup.
 TEST_F(StartupTest, AfterFinalCleanupEverythingFailsNotInitialised) {

@@ -292,6 +292,34 @@ TEST_F(WindowsTest, CompletionPumpedFromAnotherThread) {
 
 class WindowsSlowTest : public WsaLongDnsTest {};
 
+// A thread already blocked in GetMessage is woken by a completion posted later.
+TEST_F(WindowsSlowTest, GetMessageWakesForLaterCompletion) {
+  ServerDelay(300);
+  CanaryBuffer buf;
+  Watchdog dog(window(), 5000);
+  MSG m{};
+  BOOL rc = -2;
+  std::atomic<bool> waiting{false};
+  long long woke_after_ms = -1;
+  std::thread pump([&] {
+    waiting = true;
+    auto start = Clock::now();
+    rc = GetMessage(&m, window(), kMsg, kMsg);
+    woke_after_ms = MillisSince(start);
+  });
+  while (!waiting) SleepMs(1);
+  SleepMs(20);  // let the pump block first
+  HANDLE h = WSAAsyncGetHostByName(window(), kMsg, "host1.test", buf.data(), buf.size());
+  pump.join();
+  dog.Disarm();
+  ASSERT_NE(nullptr, h);
+  ASSERT_FALSE(dog.fired()) << "GetMessage was never woken by the completion";
+  ASSERT_GT(rc, 0);
+  EXPECT_EQ(reinterpret_cast<WPARAM>(h), m.wParam);
+  EXPECT_LT(woke_after_ms, 2000) << "woken late: the completion did not wake the waiter";
+  EXPECT_EQ(0, WSAGETASYNCERROR(m.lParam));
+}
+
 // "A request whose window is destroyed completes silently and its slot is reclaimed":
 // no message anywhere, the buffer not written, cancel afterwards WSAEALREADY or WSAEINVAL.
 TEST_F(WindowsSlowTest, PendingRequestOfDestroyedWindowCompletesSilently) {

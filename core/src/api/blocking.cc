@@ -1,6 +1,7 @@
 // Winsock 1.1 blocking calls: the blocking hook, WSAIsBlocking, WSACancelBlockingCall and the
 // blocking lookup wsaf_gethostbyname, which runs the hook while it waits.
 #include "api/engine.h"
+#include "api/facade.h"
 #include "wsafault/winsock_async.h"
 
 namespace wsaf {
@@ -37,14 +38,12 @@ FARPROC CurrentHook(Engine& e, seam::ThreadState& t) {
 LPARAM WaitForAnswer(Engine& e, Window& w, uint64_t handle, uint32_t epoch, int* error) {
   seam::ThreadState& t = seam::CurrentThreadState();
   bool hooked = e.blocking_supported.load(std::memory_order_acquire);
-  QueuedMessage m;
+  QueuedMessage m{};
   for (;;) {
-    if (w.Peek(0, 0, true, &m)) {
-      e.table.OnDispatched(m.task);
-      return m.msg.lParam;
-    }
+    // After a cancel request the call fails even if the answer is already here.
     if (t.cancel_blocking) {
-      if (e.table.Cancel(handle) == CancelStatus::kAlready) {
+      m = QueuedMessage{};
+      if (e.table.Cancel(handle, e.table.Session(), /*owner=*/true) == CancelStatus::kAlready) {
         // Committed already: the resolver may be writing our buffer; wait for its message.
         while (!w.WaitAndRemove(0, 0, &m, 50)) {
           if (TaskTable::EpochOf(e.table.Session()) != epoch) break;
@@ -53,6 +52,10 @@ LPARAM WaitForAnswer(Engine& e, Window& w, uint64_t handle, uint32_t epoch, int*
       }
       *error = WSAEINTR;
       return 0;
+    }
+    if (w.Peek(0, 0, true, &m)) {
+      e.table.OnDispatched(m.task);
+      return m.msg.lParam;
     }
     if (TaskTable::EpochOf(e.table.Session()) != epoch) {
       *error = WSANOTINITIALISED;  // a final cleanup on another thread canceled it
@@ -133,10 +136,17 @@ struct hostent* wsaf_gethostbyname(const char* name) {
     return nullptr;
   }
   t.blocking_result.resize(wsaf::kBlockingResultBytes);
-  HWND hwnd = e.windows.Create();
+  HWND hwnd = e.windows.Create(/*internal=*/true);
   std::shared_ptr<wsaf::Window> w = e.windows.Find(hwnd);
-  HANDLE h = WSAAsyncGetHostByName(hwnd, wsaf::kBlockingMsg, name, t.blocking_result.data(),
-                                   static_cast<int>(t.blocking_result.size()));
+  wsaf::RequestArgs args;
+  args.kind = wsaf::RequestKind::kHostByName;
+  args.hwnd = hwnd;
+  args.msg = wsaf::kBlockingMsg;
+  args.name = name;
+  args.buf = t.blocking_result.data();
+  args.buflen = static_cast<int>(t.blocking_result.size());
+  args.internal = true;  // the application never sees this handle: it cannot cancel it
+  HANDLE h = wsaf::StartRequest(args, 0);
   LPARAM reply = 0;
   if (h == nullptr) {
     error = t.last_error;

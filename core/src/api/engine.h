@@ -42,10 +42,15 @@ struct ResolverConfig {
   uint64_t version = 1;                      // moves on at every change
 };
 
-class Engine {
+class Engine : public CompletionSink {
  public:
   Engine();
-  ~Engine();
+  ~Engine() override;
+
+  // CompletionSink: what a window does with a completion it holds.
+  bool StillWanted(uint64_t task) override;
+  void Queued(uint64_t task) override { table.MarkQueued(task); }
+  void Dropped(uint64_t task) override { table.FinishDone(task); }
 
   TaskTable table;
   WindowRegistry windows;

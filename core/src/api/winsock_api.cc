@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "api/engine.h"
+#include "api/facade.h"
 #include "table/mutants.h"
 #include "wsafault/winsock_async.h"
 
@@ -35,9 +36,11 @@ int CheckSession(Engine& e, uint64_t* session) {
   return 0;
 }
 
+}  // namespace
+
 // `arg_error` is the caller's verdict on its own arguments (0: fine); it comes after the
 // session checks, as SPEC.md orders them.
-HANDLE StartRequest(const RequestArgs& args, int arg_error = 0) {
+HANDLE StartRequest(const RequestArgs& args, int arg_error) {
   Engine& e = CurrentEngine();
   uint64_t session;
   if (int err = CheckSession(e, &session)) return FailHandle(err);
@@ -52,7 +55,6 @@ HANDLE StartRequest(const RequestArgs& args, int arg_error = 0) {
   return FailHandle(WSAEWOULDBLOCK);
 }
 
-}  // namespace
 }  // namespace wsaf
 
 using wsaf::CurrentEngine;
@@ -98,8 +100,8 @@ int WSACleanup(void) {
   wsaf::seam::MutexLock lock(e.session_mu);
   if (wsaf::TaskTable::RefsOf(e.table.Session()) == 0) return wsaf::Fail(WSANOTINITIALISED);
   if (e.table.ReleaseSessionRef()) {
-    // Completions waiting for queue room must notice that the session ended.
-    for (auto& w : e.windows.All()) w->WakeWriters();
+    // Completions waiting for queue room belong to the ended session: drop them.
+    for (auto& w : e.windows.AllIncludingInternal()) w->DropUnwanted();
     if (e.backend() != nullptr) e.backend()->Stop();
     e.blocking_supported.store(false, std::memory_order_release);
   }
@@ -162,7 +164,7 @@ HANDLE WSAAsyncGetProtoByNumber(HWND hwnd, u_int msg, int number, char* buf, int
   a.number = number;
   a.buf = buf;
   a.buflen = buflen;
-  return wsaf::StartRequest(a);
+  return wsaf::StartRequest(a, 0);
 }
 
 HANDLE WSAAsyncGetServByName(HWND hwnd, u_int msg, const char* name, const char* proto, char* buf,
@@ -188,7 +190,7 @@ HANDLE WSAAsyncGetServByPort(HWND hwnd, u_int msg, int port, const char* proto, 
   a.proto = proto;
   a.buf = buf;
   a.buflen = buflen;
-  return wsaf::StartRequest(a);
+  return wsaf::StartRequest(a, 0);
 }
 
 int WSACancelAsyncRequest(HANDLE h) {
@@ -198,10 +200,11 @@ int WSACancelAsyncRequest(HANDLE h) {
   if (WSAF_MUTANT(kWrongErrorOrder) && handle == 0) return wsaf::Fail(WSAEINVAL);
   uint64_t s;
   if (int err = wsaf::CheckSession(e, &s)) return wsaf::Fail(err);
-  switch (e.table.Cancel(handle)) {
+  switch (e.table.Cancel(handle, s)) {
     case wsaf::CancelStatus::kCanceled: return 0;
     case wsaf::CancelStatus::kAlready: return wsaf::Fail(WSAEALREADY);
     case wsaf::CancelStatus::kInvalid: return wsaf::Fail(WSAEINVAL);
+    case wsaf::CancelStatus::kNotInitialised: return wsaf::Fail(WSANOTINITIALISED);
   }
   return wsaf::Fail(WSAEINVAL);
 }

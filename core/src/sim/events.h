@@ -31,7 +31,27 @@ enum class EventType : uint8_t {
   kResolverEnd,      // ... and returns from DeliverAnswer
   kThreadEnd,        // a logical thread finished its script
 };
-const char* EventTypeName(EventType t);
+
+// kStart (and kBlockingCall): `arg` is a mask of what is wrong with the arguments the scenario
+// passed (0: nothing), so the checker knows which argument error SPEC.md requires. Buffer
+// defects (NULL with a nonzero length, negative length) are read from buffer/buflen instead.
+inline constexpr int kStartArgNullName = 1;    // NULL name, or NULL address for GetHostByAddr
+inline constexpr int kStartArgBadFamily = 2;   // GetHostByAddr type not AF_INET / AF_INET6
+inline constexpr int kStartArgBadAddrLen = 4;  // GetHostByAddr len does not match the type
+
+// kHookCall: `arg` says which Winsock call the blocking hook made (as an int). For kAsyncStart
+// the event's kind/window/buffer/buflen/handle are filled as for kStart; for kAsyncCancel the
+// handle is the one passed. WSACancelBlockingCall from the hook is logged as kHookCancel.
+enum class HookOp : int {
+  kAsyncStart = 0,     // a WSAAsyncGetXByY: handle 0 and WSAEINPROGRESS expected
+  kAsyncCancel,        // WSACancelAsyncRequest: SOCKET_ERROR and WSAEINPROGRESS expected
+  kStartup,            // WSAStartup: result = its return value (WSAEINPROGRESS expected)
+  kCleanup,            // WSACleanup: SOCKET_ERROR and WSAEINPROGRESS expected
+  kIsBlocking,         // WSAIsBlocking: result TRUE expected
+  kSetBlockingHook,    // WSASetBlockingHook: result 1 when it returned non-NULL, else 0
+  kUnhookBlockingHook, // WSAUnhookBlockingHook: result 0 / -1
+  kBlockingCall,       // wsaf_gethostbyname: result 1 / 0
+};
 
 // What the simulated resolver answered for a request (before packing).
 struct AnswerRecord {
@@ -70,8 +90,6 @@ struct GuardedBuffer {
   int len = 0;
   char* data() { return reinterpret_cast<char*>(bytes.data() + kGuard); }
   const char* data() const { return reinterpret_cast<const char*>(bytes.data() + kGuard); }
-  bool GuardsIntact() const;
-  bool Untouched() const;  // every byte, guards included, still kCanary
 };
 
 struct Run {

@@ -245,9 +245,9 @@ WSAF_SIM_NO_SANITIZE_THREAD char* TakeStack(size_t bytes) {
 
 WSAF_SIM_NO_SANITIZE_THREAD void ReleaseStack(char* lo, size_t bytes) {
 #if defined(WSAF_SIM_FIBER_ASAN)
+  // No unpoisoning here: frames that returned have unpoisoned their redzones, and Abandon()
+  // clears those of frames that never will.
   __lsan_unregister_root_region(lo, bytes);
-  // Frames that never returned (an abandoned run) leave their redzones poisoned.
-  __asan_unpoison_memory_region(lo, bytes);
 #endif
 #if defined(WSAF_SIM_FIBER_TSAN)
   __tsan_release(lo);
@@ -326,9 +326,6 @@ WSAF_SIM_NO_SANITIZE_THREAD void Fiber::Reset(Entry entry, void* arg) {
   }
   __tsan_release(this);
 #endif
-#if defined(WSAF_SIM_FIBER_ASAN)
-  __asan_unpoison_memory_region(stack_lo_, stack_bytes_);
-#endif
   entry_ = entry;
   arg_ = arg;
   resumer_ = nullptr;
@@ -348,12 +345,12 @@ WSAF_SIM_NO_SANITIZE_THREAD void Fiber::PrepareFirstEntry() {
   auto* frame = reinterpret_cast<uint64_t*>((top & ~uintptr_t{15}) - 11 * sizeof(uint64_t));
   frame[0] = x87_control;
   frame[1] = mxcsr;
-  frame[2] = 0;                                        // r15
-  frame[3] = 0;                                        // r14
+  frame[2] = 0;                                          // r15
+  frame[3] = 0;                                          // r14
   frame[4] = reinterpret_cast<uint64_t>(&Fiber::Start);  // r13
-  frame[5] = 0;                                        // r12
-  frame[6] = 0;                                        // rbx
-  frame[7] = 0;                                        // rbp: ends frame-pointer walks
+  frame[5] = 0;                                          // r12
+  frame[6] = 0;                                          // rbx
+  frame[7] = 0;                                          // rbp: ends frame-pointer walks
   frame[8] = reinterpret_cast<uint64_t>(&wsaf_sim_fiber_trampoline);
   frame[9] = 0;
   frame[10] = 0;
@@ -376,6 +373,7 @@ WSAF_SIM_NO_SANITIZE_THREAD void Fiber::PrepareFirstEntry() {
 WSAF_SIM_NO_SANITIZE_THREAD void Fiber::Abandon() {
   abandoning_ = true;
 #if defined(WSAF_SIM_FIBER_ASAN)
+  // The dropped frames never return to unpoison their redzones; a later run would trip on them.
   __asan_unpoison_memory_region(stack_lo_, stack_bytes_);
 #endif
   const void* owner = owner_;
@@ -408,8 +406,8 @@ inline __attribute__((always_inline)) WSAF_SIM_NO_SANITIZE_THREAD void Fiber::Tr
 #if defined(WSAF_SIM_FIBER_ASAN)
   tls.previous = from;
   // A null save slot tells ASan the fiber is gone: it frees the fiber's fake stack.
-  __sanitizer_start_switch_fiber(final ? nullptr : &from->asan_fake_stack_,
-                                 to->asan_stack_bottom_, to->asan_stack_size_);
+  __sanitizer_start_switch_fiber(final ? nullptr : &from->asan_fake_stack_, to->asan_stack_bottom_,
+                                 to->asan_stack_size_);
 #endif
 #if defined(WSAF_SIM_FIBER_TSAN)
   __tsan_switch_to_fiber(to->tsan_fiber_, tsan_flags);

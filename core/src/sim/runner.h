@@ -23,12 +23,11 @@ struct RunResult {
   uint64_t steps = 0;
   uint64_t decisions = 0;
   Run run;                           // the event log
-  Coverage coverage;
+  check::Coverage coverage;
 };
 
 struct RunSettings {
-  ScenarioConfig scenario;
-  uint64_t max_steps = 200000;
+  ScenarioConfig scenario;  // its max_steps bounds each run
   bool step_hashes = false;
 };
 
@@ -46,9 +45,15 @@ struct ShrinkStats {
 };
 // Delta debugging over the tape (ddmin-style chunk removal, then zeroing each decision: fewer
 // operations, faults and preemptions) keeping a failure of the same invariant. Bounded by
-// `max_attempts` replays.
+// `max_attempts` replays and `max_seconds` of wall time.
 std::vector<uint8_t> ShrinkTape(const RunSettings& settings, const std::vector<uint8_t>& tape,
-                                const std::string& invariant, int max_attempts, ShrinkStats* stats);
+                                const std::string& invariant, int max_attempts, double max_seconds,
+                                ShrinkStats* stats);
+inline std::vector<uint8_t> ShrinkTape(const RunSettings& settings, const std::vector<uint8_t>& tape,
+                                       const std::string& invariant, int max_attempts,
+                                       ShrinkStats* stats) {
+  return ShrinkTape(settings, tape, invariant, max_attempts, 30.0, stats);
+}
 
 // The determinism audit: replays `tape` twice and compares per-step hashes. Returns the first
 // diverging decision index, or -1 when both replays agree with each other and with `expected`

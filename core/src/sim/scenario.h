@@ -15,7 +15,7 @@
 
 namespace wsaf::sim {
 
-constexpr UINT kUserMsg = WM_USER + 2;
+constexpr UINT kUserMsg = check::kApplicationMsg;
 
 // Runs one execution in `world` (whose scheduler and strategy are ready): set-up decisions,
 // the threads, the liveness phase and the end-of-run checks. Leaves any violation in `world`.

@@ -15,6 +15,7 @@ struct Scheduler::Thread {
   int64_t deadline = -1;  // virtual ms; -1: no deadline
   seam::ThreadState state;
   Scheduler* scheduler = nullptr;
+  seam::Site last_site = seam::Site::kCount;  // where it last met a scheduling point
 };
 
 const char* RunOutcomeName(RunOutcome o) {
@@ -94,8 +95,8 @@ int Scheduler::PickNext(bool current_runnable) {
 }
 
 void Scheduler::Point(seam::Site site) {
-  (void)site;
   if (current_ < 0) return;
+  threads_[current_]->last_site = site;
   if (steps_ >= options_.max_steps) {
     Park();  // the loop sees the limit and stops the run
     return;
@@ -200,10 +201,16 @@ RunOutcome Scheduler::Run() {
 std::string Scheduler::DescribeBlocked() const {
   std::string out;
   for (auto& t : threads_) {
-    if (t->status != ThreadStatus::kWaiting) continue;
-    char line[160];
-    std::snprintf(line, sizeof(line), "%s%s waits on %p%s", out.empty() ? "" : "; ", t->name.c_str(),
-                  t->wait_key, t->deadline >= 0 ? " (timed)" : "");
+    if (t->status == ThreadStatus::kFinished) continue;
+    char line[200];
+    const char* site = t->last_site == seam::Site::kCount ? "start" : seam::SiteName(t->last_site);
+    if (t->status == ThreadStatus::kWaiting) {
+      std::snprintf(line, sizeof(line), "%s%s waits%s (last point: %s)", out.empty() ? "" : "; ",
+                    t->name.c_str(), t->deadline >= 0 ? " with a deadline" : "", site);
+    } else {
+      std::snprintf(line, sizeof(line), "%s%s runnable (last point: %s)", out.empty() ? "" : "; ",
+                    t->name.c_str(), site);
+    }
     out += line;
   }
   return out;

@@ -62,7 +62,7 @@ class Scheduler : public seam::Hooks {
   uint64_t decisions() const { return decisions_; }
   const std::vector<uint8_t>& tape() const { return tape_; }
   const std::vector<uint64_t>& step_hashes() const { return step_hashes_; }
-  // Names of the threads parked when a deadlock was declared, with what they waited on.
+  // The unfinished threads: waiting or runnable, and the last scheduling point each met.
   std::string DescribeBlocked() const;
   // The liveness phase: no fault fires after this.
   void DisableFaults() { options_.enabled_faults = 0; }

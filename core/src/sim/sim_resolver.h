@@ -43,7 +43,8 @@ class SimResolver : public Backend {
   NetbaseDb netbase_;
   std::vector<uint64_t> held_;  // submitted handles not answered yet
   std::vector<uint32_t> batch_;
-  bool delivering_ = false;
+  bool delivering_ = false;  // inside DeliverAnswer
+  bool answering_ = false;   // a request taken off held_ and not yet delivered (delays included)
   bool shutdown_ = false;
   char work_key_ = 0;
   char idle_key_ = 0;

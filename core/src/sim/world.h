@@ -45,11 +45,15 @@ struct ScenarioConfig {
   uint32_t table_slots = 12;
   std::size_t queue_limit = 3;
   uint32_t allowed_faults = kAllSimFaults;  // sites a run may activate
+  uint64_t max_steps = 200000;              // scheduling decisions before a run is a livelock
+  bool cancel_last_only = false;            // cancels always name the thread's last handle
+  bool cycle_ops = false;                   // start, cancel, pump in turn (no op decisions)
   // Relative weights of the operations (see scenario.cc), 0 disables one.
   int w_start = 30, w_cancel = 25, w_peek = 20, w_post = 4, w_session = 5, w_network = 3,
       w_window = 3, w_blocking = 3;
 };
-// Known scenarios: standard, cancel-race, cleanup, blocking, tiny. False for an unknown name.
+// Known scenarios: standard, cancel-race, cleanup, blocking, tiny, handle-wrap. False for an
+// unknown name.
 bool LookupScenario(const std::string& name, ScenarioConfig* out);
 std::vector<std::string> ScenarioNames();
 
@@ -64,7 +68,7 @@ class World {
   Scheduler& scheduler() { return *scheduler_; }
   Engine& engine() { return engine_; }
   Run& run() { return run_; }
-  Checker& checker() { return checker_; }
+  check::Checker& checker() { return checker_; }
   SimResolver& resolver() { return *resolver_; }
 
   bool FaultActive(SimFault f) const { return (active_faults_ & (1u << static_cast<int>(f))) != 0; }
@@ -97,7 +101,7 @@ class World {
   Scheduler* scheduler_;
   Engine engine_;
   Run run_;
-  Checker checker_;
+  check::Checker checker_;
   SimResolver* resolver_ = nullptr;  // owned by engine_ (it is the engine's backend)
   uint32_t active_faults_ = 0;
   std::optional<Violation> violation_;

@@ -87,20 +87,15 @@ void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const std::atomic<
   msg.message = r.msg;
   msg.wParam = static_cast<WPARAM>(handle);
   msg.lParam = WriteResult(answer, r, error);
-  uint32_t epoch = table.EpochOfSlot(index);
-  bool waited = false;
-  auto result = window->PostCompletion(
-      msg, handle,
-      [&] {
-        uint64_t s = table.Session();
-        return TaskTable::RefsOf(s) > 0 && TaskTable::EpochOf(s) == epoch;
-      },
-      [&] { table.MarkQueued(handle); }, &waited);
-  if (result != Window::PostResult::kPosted) {
-    table.FinishDone(handle);
-    return;
+  switch (window->PostCompletion(msg, handle)) {
+    case Window::PostResult::kPosted:
+    case Window::PostResult::kDeferred:  // the window posts it when a pump makes room
+      return;
+    case Window::PostResult::kGone:
+    case Window::PostResult::kAborted:
+      table.FinishDone(handle);
+      return;
   }
-  if (waited && WSAF_MUTANT(kDoubleDelivery)) window->Post(msg);
 }
 
 }  // namespace wsaf

@@ -26,7 +26,7 @@ constexpr MutantInfo kMutants[] = {
     {"never-already", "cancel answers WSAEINVAL where WSAEALREADY is due (message still queued)"},
     {"zero-handle-valid", "handle 0 is decoded like any other and may name slot 0's request"},
     {"sixteen-bit-handles", "the generation wraps after 2^16 requests per slot, so handles repeat"},
-    {"double-delivery", "a completion that had to wait for queue room posts its message twice"},
+    {"double-delivery", "a completion that waited for queue room is posted twice"},
     {"buffer-overrun", "the buffer-size check is short by one pointer: results overrun by 8 bytes"},
 };
 static_assert(sizeof(kMutants) / sizeof(kMutants[0]) == static_cast<int>(Mutant::kCount));

@@ -24,7 +24,7 @@ enum class Mutant : uint8_t {
   kNeverAlready,           // cancel answers WSAEINVAL where WSAEALREADY is due
   kZeroHandleValid,        // handle 0 is looked up like any other
   kSixteenBitHandles,      // the generation wraps at 2^16 requests per slot
-  kDoubleDelivery,         // a completion whose first post waited for room posts twice
+  kDoubleDelivery,         // a completion that waited for queue room is posted twice
   kBufferOverrun,          // the size check is off by one pointer
   kCount
 };

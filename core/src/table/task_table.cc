@@ -14,6 +14,7 @@ constexpr uint64_t kGenMask = (uint64_t{1} << (64 - TaskTable::kIndexBits)) - 1;
 constexpr uint32_t kMaxChunks = TaskTable::kMaxSlots / TaskTable::kChunkSlots;
 // Names and protocols up to this size live in the slot; longer ones take one allocation.
 constexpr std::size_t kInlineText = 88;
+constexpr uint32_t kInternalBit = 0x80000000u;
 
 uint64_t MakeWord(uint64_t gen, SlotState s) { return (gen << 3) | static_cast<uint64_t>(s); }
 uint64_t GenOfWord(uint64_t w) { return w >> 3; }
@@ -23,7 +24,8 @@ SlotState StateOfWord(uint64_t w) { return static_cast<SlotState>(w & 7); }
 
 struct alignas(64) TaskTable::Slot {
   std::atomic<uint64_t> word{0};       // invariant: (generation << 3) | SlotState
-  std::atomic<uint32_t> epoch{0};      // the session epoch the request was started in
+  // The session epoch the request was started in, | kInternalBit for an internal request.
+  std::atomic<uint32_t> epoch{0};
   std::atomic<uint32_t> next_free{0};  // free-list link: index + 1, 0 ends the list
   std::atomic<uint32_t> next_submit{0};
   Request req{};
@@ -194,7 +196,7 @@ bool TaskTable::Decode(uint64_t handle, uint32_t* index, uint64_t* gen) const {
 const Request& TaskTable::RequestOf(uint32_t index) const { return SlotAt(index).req; }
 
 uint32_t TaskTable::EpochOfSlot(uint32_t index) const {
-  return SlotAt(index).epoch.load(std::memory_order_relaxed);
+  return SlotAt(index).epoch.load(std::memory_order_relaxed) & ~kInternalBit;
 }
 
 SlotState TaskTable::StateOfSlot(uint32_t index) const {
@@ -234,6 +236,13 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   uint32_t idx;
   if (!PopFree(&idx)) return StartStatus::kNoSlot;
   Slot& s = SlotAt(idx);
+  // Claim the slot for the next generation before touching anything: from here on the old
+  // handle is forgotten (WSAEINVAL), and a cancel that reads the epoch we are about to write
+  // sees the claim too (the fences pair with the ones in Decide).
+  uint64_t gen = (GenOfWord(s.word.load(std::memory_order_relaxed)) + 1) & kGenMask;
+  if (WSAF_MUTANT(kSixteenBitHandles)) gen &= 0xffff;
+  s.word.store(MakeWord(gen, SlotState::kFree), std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
   Request& r = s.req;
   if (!CopyText(a, s.inline_text, &s.heap_text, &r)) {
     PushFree(idx);
@@ -249,10 +258,8 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   r.buflen = a.buflen;
   if (a.addr != nullptr && a.addr_len > 0 && a.addr_len <= 16) std::memcpy(r.addr, a.addr, a.addr_len);
 
-  uint64_t gen = (GenOfWord(s.word.load(std::memory_order_relaxed)) + 1) & kGenMask;
-  if (WSAF_MUTANT(kSixteenBitHandles)) gen &= 0xffff;
   uint32_t epoch = EpochOf(session);
-  s.epoch.store(epoch, std::memory_order_relaxed);
+  s.epoch.store(epoch | (a.internal ? kInternalBit : 0), std::memory_order_relaxed);
   seam::Point(seam::Site::kStartPublish);
   s.word.store(MakeWord(gen, SlotState::kPending), std::memory_order_seq_cst);
   StartStatus status = StartStatus::kOk;
@@ -306,7 +313,16 @@ void TaskTable::TakeSubmitted(std::vector<uint32_t>* out) {
 
 // --- Cancel: where cancel decides ---------------------------------------------------------
 
-CancelStatus TaskTable::Cancel(uint64_t handle) {
+CancelStatus TaskTable::Cancel(uint64_t handle, uint64_t session, bool owner) {
+  CancelStatus status = Decide(handle, EpochOf(session), owner);
+  if (status == CancelStatus::kInvalid && EpochOf(Session()) != EpochOf(session)) {
+    // A final cleanup intervened and we may have seen its walk: order the cancel after it.
+    return RefsOf(Session()) == 0 ? CancelStatus::kNotInitialised : CancelStatus::kInvalid;
+  }
+  return status;
+}
+
+CancelStatus TaskTable::Decide(uint64_t handle, uint32_t epoch, bool owner) {
   uint32_t idx;
   uint64_t gen;
   if (!Decode(handle, &idx, &gen)) return CancelStatus::kInvalid;
@@ -315,13 +331,23 @@ CancelStatus TaskTable::Cancel(uint64_t handle) {
   uint64_t w = s.word.load(std::memory_order_acquire);
   for (;;) {
     if (GenOfWord(w) != gen) return CancelStatus::kInvalid;
-    bool this_session = s.epoch.load(std::memory_order_relaxed) == EpochOf(Session());
+    uint32_t slot_epoch = s.epoch.load(std::memory_order_relaxed);
+    bool this_session = (slot_epoch & ~kInternalBit) == epoch;
+    // The epoch belongs to generation `gen` only if the word did not move meanwhile (a start
+    // claims the slot before it writes a new epoch).
+    std::atomic_thread_fence(std::memory_order_acquire);
+    uint64_t again = s.word.load(std::memory_order_relaxed);
+    if (again != w) {
+      w = again;
+      continue;
+    }
+    if ((slot_epoch & kInternalBit) != 0 && !owner) return CancelStatus::kInvalid;
     switch (StateOfWord(w)) {
       case SlotState::kFree:
       case SlotState::kCanceled:
         return CancelStatus::kInvalid;
       case SlotState::kPending:
-        if (!this_session) return CancelStatus::kInvalid;  // the cleanup walk owns it
+        if (!this_session) return CancelStatus::kInvalid;  // from an ended session
         if (WSAF_MUTANT(kCancelCheckThenAct)) {
           seam::Point(seam::Site::kCancelDecide);
           s.word.store(MakeWord(gen, SlotState::kCanceled), std::memory_order_release);

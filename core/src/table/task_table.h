@@ -71,6 +71,9 @@ struct RequestArgs {
   const char* addr = nullptr;
   int addr_len = 0;
   int family = 0;
+  // A request the library made for itself (wsaf_gethostbyname's): its handle was never given
+  // to the application, so WSACancelAsyncRequest answers WSAEINVAL for it.
+  bool internal = false;
 };
 
 // A request as the resolver reads it. Stable while the resolver owns the slot.
@@ -89,7 +92,7 @@ struct Request {
 };
 
 enum class StartStatus { kOk, kNotInitialised, kNoSlot };
-enum class CancelStatus { kCanceled, kInvalid, kAlready };
+enum class CancelStatus { kCanceled, kInvalid, kAlready, kNotInitialised };
 
 class TaskTable {
  public:
@@ -115,7 +118,11 @@ class TaskTable {
   // --- Application side ------------------------------------------------------------------
   // `session` is the word the caller checked (refcount > 0).
   StartStatus Start(const RequestArgs& args, uint64_t session, uint64_t* handle);
-  CancelStatus Cancel(uint64_t handle);
+  // `session` is the word the caller checked (refcount > 0). A final cleanup that runs during
+  // the call is answered as if it came first (kNotInitialised) whenever the cancel saw any of
+  // its effects, so that every answer matches one order of the two calls.
+  // `owner`: the library canceling its own internal request.
+  CancelStatus Cancel(uint64_t handle, uint64_t session, bool owner = false);
   // The pump removed a completion message. Frees the slot (it stays remembered as DONE).
   void OnDispatched(uint64_t handle);
 
@@ -157,6 +164,8 @@ class TaskTable {
 
   Slot& SlotAt(uint32_t index) const;
   bool Decode(uint64_t handle, uint32_t* index, uint64_t* gen) const;
+  // Where cancel decides: the state machine's answer for `handle` in session `epoch`.
+  CancelStatus Decide(uint64_t handle, uint32_t epoch, bool owner);
   bool PopFree(uint32_t* index);
   void PushFree(uint32_t index);
   bool Grow();

@@ -22,25 +22,36 @@ bool Window::Post(const MSG& msg) {
   return true;
 }
 
-Window::PostResult Window::PostCompletion(const MSG& msg, uint64_t task,
-                                          const std::function<bool()>& still_wanted,
-                                          const std::function<void()>& on_queued, bool* waited) {
+Window::PostResult Window::PostCompletion(const MSG& msg, uint64_t task) {
   seam::Point(seam::Site::kPost);
   seam::MutexLock lock(mu_);
-  *waited = false;
-  for (;;) {
-    if (destroyed_) return PostResult::kGone;
-    if (!still_wanted()) return PostResult::kAborted;
-    if (queue_.size() < queue_limit_) break;
-    *waited = true;
-    // Timed, so that a session ended by a thread that could not reach this window (it was
-    // created after the cleanup's wake-up pass) is still noticed.
-    not_full_.WaitFor(mu_, 50);
+  if (destroyed_) return PostResult::kGone;
+  if (!sink_->StillWanted(task)) return PostResult::kAborted;
+  if (queue_.size() >= queue_limit_ || !overflow_.empty()) {
+    overflow_.push_back({msg, task});
+    return PostResult::kDeferred;
   }
-  on_queued();
+  sink_->Queued(task);
   queue_.push_back({msg, task});
   if (!WSAF_MUTANT(kLostWakeup)) not_empty_.NotifyAll();
   return PostResult::kPosted;
+}
+
+void Window::PromoteLocked() {
+  bool promoted = false;
+  while (!overflow_.empty() && queue_.size() < queue_limit_) {
+    QueuedMessage m = overflow_.front();
+    overflow_.pop_front();
+    if (!sink_->StillWanted(m.task)) {
+      sink_->Dropped(m.task);
+      continue;
+    }
+    sink_->Queued(m.task);
+    queue_.push_back(m);
+    if (WSAF_MUTANT(kDoubleDelivery)) queue_.push_back({m.msg, 0});  // the planted bug
+    promoted = true;
+  }
+  if (promoted) not_empty_.NotifyAll();
 }
 
 bool Window::TakeLocked(UINT min, UINT max, bool remove, QueuedMessage* out) {
@@ -48,9 +59,8 @@ bool Window::TakeLocked(UINT min, UINT max, bool remove, QueuedMessage* out) {
     if (!Matches(it->msg, min, max)) continue;
     *out = *it;
     if (remove) {
-      bool was_full = queue_.size() >= queue_limit_;
       queue_.erase(it);
-      if (was_full) not_full_.NotifyAll();
+      PromoteLocked();
     }
     return true;
   }
@@ -83,14 +93,22 @@ std::deque<QueuedMessage> Window::Destroy() {
   destroyed_ = true;
   std::deque<QueuedMessage> left;
   left.swap(queue_);
+  for (const QueuedMessage& m : overflow_) sink_->Dropped(m.task);
+  overflow_.clear();
   not_empty_.NotifyAll();
-  not_full_.NotifyAll();
   return left;
 }
 
-void Window::WakeWriters() {
+void Window::DropUnwanted() {
   seam::MutexLock lock(mu_);
-  not_full_.NotifyAll();
+  for (auto it = overflow_.begin(); it != overflow_.end();) {
+    if (sink_->StillWanted(it->task)) {
+      ++it;
+      continue;
+    }
+    sink_->Dropped(it->task);
+    it = overflow_.erase(it);
+  }
 }
 
 std::size_t Window::size() {
@@ -98,11 +116,11 @@ std::size_t Window::size() {
   return queue_.size();
 }
 
-HWND WindowRegistry::Create() {
+HWND WindowRegistry::Create(bool internal) {
   seam::MutexLock lock(mu_);
   uintptr_t id = next_id_++;
   HWND hwnd = reinterpret_cast<HWND>(id);
-  windows_.emplace(id, std::make_shared<Window>(hwnd, queue_limit_));
+  windows_.emplace(id, std::make_shared<Window>(hwnd, queue_limit_, internal, sink_));
   return hwnd;
 }
 
@@ -122,6 +140,13 @@ std::shared_ptr<Window> WindowRegistry::Find(HWND hwnd) {
 }
 
 std::vector<std::shared_ptr<Window>> WindowRegistry::All() {
+  std::vector<std::shared_ptr<Window>> all = AllIncludingInternal();
+  all.erase(std::remove_if(all.begin(), all.end(), [](const auto& w) { return w->internal(); }),
+            all.end());
+  return all;
+}
+
+std::vector<std::shared_ptr<Window>> WindowRegistry::AllIncludingInternal() {
   seam::MutexLock lock(mu_);
   std::vector<std::shared_ptr<Window>> all;
   all.reserve(windows_.size());

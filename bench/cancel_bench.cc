@@ -1,0 +1,471 @@
+// Our start+cancel pairs: single thread (BM_WsafStartCancel_Pair), under load with threads
+// (BM_WsafCancel_UnderLoad, beside BM_BaselineMutexMap_UnderLoad), against occupancy
+// (BM_WsafCancel_Occupancy*), and memory (BM_WsafMemory_*).
+//
+// Every request is a WSAAsyncGetHostByName of a numeric address: c-ares answers it without a
+// packet, so the resolver thread completes whatever cancel does not catch first, and cancel
+// races a real completion. A lost race (WSAEALREADY) means a message on the window: it is
+// pumped inside the timed loop, as a real client would have to.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "baselines.h"
+#include "bench_common.h"
+
+namespace wsaf_bench {
+namespace {
+
+// --- Single thread ------------------------------------------------------------------------
+
+// range(0) = batch: start that many, then cancel them all.
+void BM_WsafStartCancel_Pair(benchmark::State& state) {
+  BenchEnv& env = BenchEnv::Get();
+  HWND w = env.window();
+  const int n = static_cast<int>(state.range(0));
+  std::vector<HANDLE> handles(n);
+  Outcomes out;
+  uint64_t pumped = 0;
+  MemoryProbe mem;
+  mem.Start();
+  for (auto _ : state) {
+    for (int i = 0; i < n; ++i) {
+      handles[i] = WSAAsyncGetHostByName(w, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
+    }
+    for (int i = 0; i < n; ++i) CancelAndCount(handles[i], &out);
+    if (out.too_late + out.already_done > pumped) pumped += PumpAll(w);
+  }
+  pumped += PumpAtLeast(w, out.too_late + out.already_done - pumped, 5000);
+  env.WaitTableSettled(5000);
+  mem.ReportPerCancel(state, out.canceled);
+  out.Report(state);
+  state.counters["table_slots"] = env.table().capacity();
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// The same pairs with the table capped at kBoundedSlots (16 MiB of slots): a start that finds
+// no free slot (WSAEWOULDBLOCK: the resolver has not reclaimed the canceled ones yet) yields and
+// tries again, as an application would. Runs first, while the table is still small. This is the
+// rate the resolver can sustain with bounded memory; the unbounded pairs above may run ahead of
+// it and grow the table instead.
+constexpr uint32_t kBoundedSlots = 65536;
+
+void BM_WsafStartCancel_Bounded(benchmark::State& state) {
+  BenchEnv& env = BenchEnv::Get();
+  HWND w = env.window();
+  const int n = static_cast<int>(state.range(0));
+  std::vector<HANDLE> handles(n);
+  Outcomes out;
+  uint64_t pumped = 0, would_block = 0;
+  if (env.table().capacity() > kBoundedSlots) {
+    state.SkipWithError("the table already grew past the bound (run this benchmark first)");
+    return;
+  }
+  env.table().SetCapacityLimit(kBoundedSlots);
+  for (auto _ : state) {
+    for (int i = 0; i < n; ++i) {
+      for (;;) {
+        handles[i] = WSAAsyncGetHostByName(w, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
+        if (handles[i] != nullptr || WSAGetLastError() != WSAEWOULDBLOCK) break;
+        ++would_block;
+        std::this_thread::yield();
+      }
+    }
+    for (int i = 0; i < n; ++i) CancelAndCount(handles[i], &out);
+    if (out.too_late + out.already_done > pumped) pumped += PumpAll(w);
+  }
+  pumped += PumpAtLeast(w, out.too_late + out.already_done - pumped, 5000);
+  env.WaitTableSettled(5000);
+  env.RestoreTableLimit();
+  out.Report(state);
+  state.counters["would_block_per_pair"] =
+      static_cast<double>(would_block) / (static_cast<double>(state.iterations()) * n);
+  state.counters["table_slots"] = env.table().capacity();
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// --- Under load ---------------------------------------------------------------------------
+//
+// Threads 2k and 2k+1 are a starter and a canceler joined by a shallow ring of handles. The
+// starter starts lookups back to back and hands each handle over (waiting while the ring is
+// full); the canceler cancels every handle it receives. The resolver completes each request the
+// canceler does not reach first (a numeric name takes microseconds), so the cancel races a real
+// completion. The starter pumps the window, like an application thread.
+
+constexpr int kMaxPairs = 4;
+
+// Single producer, single consumer.
+class HandleRing {
+ public:
+  bool Push(uint64_t h) {
+    uint64_t t = tail_.load(std::memory_order_relaxed);
+    if (t - head_.load(std::memory_order_acquire) == kSize) return false;
+    slots_[t % kSize] = h;
+    tail_.store(t + 1, std::memory_order_release);
+    return true;
+  }
+  bool Pop(uint64_t* h) {
+    uint64_t hd = head_.load(std::memory_order_relaxed);
+    if (hd == tail_.load(std::memory_order_acquire)) return false;
+    *h = slots_[hd % kSize];
+    head_.store(hd + 1, std::memory_order_release);
+    return true;
+  }
+
+ private:
+  // Shallow: a cancel follows its start closely, and the starter cannot run far ahead of the
+  // canceler (no unbounded backlog for the resolver).
+  static constexpr uint64_t kSize = 16;
+  alignas(64) std::atomic<uint64_t> head_{0};
+  alignas(64) std::atomic<uint64_t> tail_{0};
+  std::array<uint64_t, kSize> slots_{};
+};
+
+struct LoadShared {
+  std::array<HandleRing, kMaxPairs> rings;
+  std::array<HWND, kMaxPairs> windows{};
+  LoadShared() {
+    for (HWND& w : windows) w = wsaf_create_window();
+  }
+};
+
+LoadShared& Shared() {
+  static LoadShared* shared = new LoadShared;  // never destroyed: threads may still be leaving
+  return *shared;
+}
+
+// Spins briefly, then yields (2 cores: a spinning thread would starve the resolver).
+template <typename Try>
+void SpinUntil(Try try_once) {
+  for (int spins = 0; !try_once(); ++spins) {
+    if (spins < 64) {
+      __builtin_ia32_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+// Both threads of a pair run the same number of iterations, so the canceler receives exactly
+// the handles the starter sends: neither waits at the end.
+uint64_t Receive(HandleRing& ring) {
+  uint64_t h = 0;
+  SpinUntil([&] { return ring.Pop(&h); });
+  return h;
+}
+
+void Send(HandleRing& ring, uint64_t h) {
+  SpinUntil([&] { return ring.Push(h); });
+}
+
+// Sets the canceler's counters: raw counts (summed over cancelers by Google Benchmark) and
+// fractions of its attempts weighted by 1/pairs (every canceler makes as many attempts, so the
+// sums are the averages).
+void ReportCanceler(benchmark::State& state, const Outcomes& out) {
+  const int pairs = state.threads() / 2;
+  state.counters["won"] = static_cast<double>(out.canceled);
+  state.counters["lost"] = static_cast<double>(out.too_late + out.already_done);
+  double n = static_cast<double>(out.total()) * pairs;
+  if (n == 0) return;
+  state.counters["canceled"] = out.canceled / n;
+  state.counters["too_late"] = out.too_late / n;
+  state.counters["already_done"] = out.already_done / n;
+  if (out.invalid != 0) state.counters["invalid"] = out.invalid / n;
+}
+
+// Waits (bounded) until no request is pending, completing or awaiting reclaim, pumping `w`.
+void SettleAndPump(HWND w) {
+  BenchEnv& env = BenchEnv::Get();
+  double deadline = NowSeconds() + 10;
+  for (;;) {
+    PumpAll(w);
+    uint32_t counts[6];
+    env.table().CountStates(counts);
+    uint32_t busy = counts[static_cast<int>(wsaf::SlotState::kPending)] +
+                    counts[static_cast<int>(wsaf::SlotState::kCompleting)] +
+                    counts[static_cast<int>(wsaf::SlotState::kCanceled)];
+    if (busy == 0 || NowSeconds() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  PumpAll(w);
+}
+
+void BM_WsafCancel_UnderLoad(benchmark::State& state) {
+  LoadShared& shared = Shared();
+  const int pair = state.thread_index() / 2;
+  HandleRing& ring = shared.rings[pair];
+  HWND w = shared.windows[pair];
+  BenchEnv& env = BenchEnv::Get();
+  if (state.thread_index() % 2 == 0) {
+    uint64_t k = 0;
+    for (auto _ : state) {
+      HANDLE h = WSAAsyncGetHostByName(w, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
+      Send(ring, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(h)));
+      if ((++k & 15) == 0) PumpAll(w);
+    }
+    state.SetItemsProcessed(state.iterations());
+    SettleAndPump(w);  // every lost cancel's message, outside the timed loop
+    if (state.thread_index() == 0) state.counters["table_slots"] = env.table().capacity();
+    return;
+  }
+  Outcomes out;
+  for (auto _ : state) {
+    uint64_t h = Receive(ring);
+    if (WSACancelAsyncRequest(reinterpret_cast<HANDLE>(static_cast<uintptr_t>(h))) == 0) {
+      ++out.canceled;
+      continue;
+    }
+    int error = WSAGetLastError();
+    uint32_t index = static_cast<uint32_t>(h & (wsaf::TaskTable::kMaxSlots - 1)) - 1;
+    if (error == WSAEALREADY &&
+        env.table().StateOfSlot(index) == wsaf::SlotState::kCompleting) {
+      ++out.too_late;
+    } else if (error == WSAEALREADY || error == WSAEINVAL) {
+      // WSAEINVAL: the starter pumped the message and the slot was reused ("forgotten").
+      ++out.already_done;
+    } else {
+      ++out.invalid;
+    }
+  }
+  ReportCanceler(state, out);
+}
+
+// The same protocol over the mutex map. With no resolver behind it, the starter plays the
+// resolver: it commits each request kCommitLag starts after starting it (a commit, like a
+// cancel, takes a pending request out), so the cancel races a commit here too.
+void BM_BaselineMutexMap_UnderLoad(benchmark::State& state) {
+  constexpr int kCommitLag = 4;
+  static MutexMapTable* table = new MutexMapTable;
+  HandleRing& ring = Shared().rings[state.thread_index() / 2];
+  if (state.thread_index() % 2 == 0) {
+    uint64_t recent[kCommitLag] = {};
+    uint64_t k = 0;
+    for (auto _ : state) {
+      uint64_t h = table->Start(nullptr, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
+      Send(ring, h);
+      uint64_t& slot = recent[k++ % kCommitLag];
+      if (slot != 0) table->CancelRequest(slot);  // the commit
+      slot = h;
+    }
+    for (uint64_t h : recent) {
+      if (h != 0) table->CancelRequest(h);
+    }
+    state.SetItemsProcessed(state.iterations());
+    return;
+  }
+  Outcomes out;
+  for (auto _ : state) {
+    if (table->CancelRequest(Receive(ring)) == MutexMapTable::Cancel::kCanceled) {
+      ++out.canceled;
+    } else {
+      ++out.already_done;
+    }
+  }
+  ReportCanceler(state, out);
+}
+
+// --- Occupancy ----------------------------------------------------------------------------
+
+// range(0) = outstanding requests, the measured one included: the filler holds range(0) - 1,
+// then start+cancel pairs run on top. To price the cancel path rather than the resolver's lag,
+// the table is capped at its fill + kBoundedSlots (never below what it already has): a start
+// that finds no free slot yields and retries, as in BM_WsafStartCancel_Bounded, instead of
+// growing the table while the resolver catches up.
+void OccupancyPairs(benchmark::State& state, Filler::Mode mode) {
+  BenchEnv& env = BenchEnv::Get();
+  std::string error;
+  uint64_t fill = static_cast<uint64_t>(state.range(0)) - 1;
+  env.RestoreTableLimit();
+  if (!Filler::Get().FillTo(mode, fill, &error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  env.WaitTableSettled(10000);
+  uint64_t cap = std::max<uint64_t>(env.table().capacity(), fill + kBoundedSlots);
+  env.table().SetCapacityLimit(static_cast<uint32_t>(std::min<uint64_t>(cap, UINT32_MAX)));
+  HWND w = env.window();
+  Outcomes out;
+  uint64_t pumped = 0, would_block = 0;
+  for (auto _ : state) {
+    HANDLE h;
+    for (;;) {
+      h = WSAAsyncGetHostByName(w, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
+      if (h != nullptr || WSAGetLastError() != WSAEWOULDBLOCK) break;
+      ++would_block;
+      std::this_thread::yield();
+    }
+    CancelAndCount(h, &out);
+    if (out.too_late + out.already_done > pumped) pumped += PumpAll(w);
+  }
+  pumped += PumpAtLeast(w, out.too_late + out.already_done - pumped, 5000);
+  env.RestoreTableLimit();
+  out.Report(state);
+  state.counters["table_slots"] = env.table().capacity();
+  state.counters["would_block_per_pair"] =
+      static_cast<double>(would_block) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The table's occupancy: requests that completed into windows nobody pumps (QUEUED slots).
+void BM_WsafCancel_Occupancy(benchmark::State& state) {
+  OccupancyPairs(state, Filler::Mode::kQueued);
+}
+
+// Requests pending in c-ares (queries the drop server never answers). Capped well below
+// 1,000,000: c-ares 1.18's cost to start a query grows with the queries it holds (about 20 us
+// each at 50,000 held, 130 us at 300,000), so a million would take most of an hour to set up.
+void BM_WsafCancel_OccupancyPending(benchmark::State& state) {
+  OccupancyPairs(state, Filler::Mode::kPending);
+}
+
+// --- Memory -------------------------------------------------------------------------------
+
+// Heap bytes a table slot costs: a fresh table grows by one chunk (the engine's table may have
+// grown already, so its growth says nothing).
+double TableBytesPerSlot() {
+  auto table = std::make_unique<wsaf::TaskTable>();
+  table->AddSessionRef();
+  int64_t heap0 = HeapInUseBytes();
+  wsaf::RequestArgs args;
+  args.name = kNumericHost;
+  uint64_t handle;
+  table->Start(args, table->Session(), &handle);
+  double bytes = static_cast<double>(HeapInUseBytes() - heap0) / table->capacity();
+  table->ReleaseSessionRef();
+  return bytes;
+}
+
+// range(0) = 1: requests pending in c-ares (queries to the drop server); 0: requests queued in
+// windows nobody pumps. range(1) = how many. Memory per request, all in (table slot, c-ares
+// query or queued message, our handle list excluded).
+void BM_WsafMemory_Outstanding(benchmark::State& state) {
+  BenchEnv& env = BenchEnv::Get();
+  Filler::Mode mode = state.range(0) != 0 ? Filler::Mode::kPending : Filler::Mode::kQueued;
+  uint64_t n = static_cast<uint64_t>(state.range(1));
+  int64_t rss = 0, heap = 0;
+  uint32_t slots0 = 0, slots1 = 0;
+  std::string error;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Filler::Get().Clear();
+    Filler::Get().Reserve(n);
+    slots0 = env.table().capacity();
+    MemoryProbe mem;
+    mem.Start();
+    state.ResumeTiming();
+    if (!Filler::Get().FillTo(mode, n, &error)) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    state.PauseTiming();
+    rss = mem.RssDelta();
+    heap = mem.HeapDelta();
+    slots1 = env.table().capacity();
+    state.ResumeTiming();
+  }
+  state.counters["rss_B_per_outstanding"] = static_cast<double>(rss) / n;
+  state.counters["heap_B_per_outstanding"] = static_cast<double>(heap) / n;
+  double slot_bytes = TableBytesPerSlot();
+  double slots_added = static_cast<double>(slots1) - slots0;
+  state.counters["table_B_per_slot"] = slot_bytes;
+  state.counters["table_slots_added"] = slots_added;
+  // A slot per request, whether the table grew during this fill or earlier.
+  state.counters["total_B_per_outstanding"] =
+      (static_cast<double>(heap) - slots_added * slot_bytes) / n + slot_bytes;
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// range(0) start+cancel pairs after a warm-up: what stays behind once the resolver caught up.
+void BM_WsafMemory_Canceled(benchmark::State& state) {
+  BenchEnv& env = BenchEnv::Get();
+  HWND w = env.window();
+  Filler::Get().Clear();
+  const uint64_t n = static_cast<uint64_t>(state.range(0));
+  constexpr int kBatch = 64;
+  HANDLE handles[kBatch];
+  auto run = [&](uint64_t pairs, Outcomes* out) {
+    uint64_t pumped = 0;
+    for (uint64_t done = 0; done < pairs; done += kBatch) {
+      for (int i = 0; i < kBatch; ++i) {
+        handles[i] = WSAAsyncGetHostByName(w, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
+      }
+      for (int i = 0; i < kBatch; ++i) CancelAndCount(handles[i], out);
+      if (out->too_late + out->already_done > pumped) pumped += PumpAll(w);
+    }
+    PumpAtLeast(w, out->too_late + out->already_done - pumped, 5000);
+  };
+  Outcomes out;
+  MemoryProbe mem;
+  uint32_t slots0 = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Outcomes warm;
+    run(100000, &warm);
+    env.WaitTableSettled(10000);
+    slots0 = env.table().capacity();
+    mem.Start();
+    state.ResumeTiming();
+    run(n, &out);
+  }
+  env.WaitTableSettled(10000);
+  state.counters["rss_growth_B"] = static_cast<double>(mem.RssDelta());
+  state.counters["heap_growth_B"] = static_cast<double>(mem.HeapDelta());
+  state.counters["table_slots_added"] = static_cast<double>(env.table().capacity()) - slots0;
+  mem.ReportPerCancel(state, out.canceled);
+  out.Report(state);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+}  // namespace
+
+void RegisterPairBenchmarks() {
+  for (auto* b : {benchmark::RegisterBenchmark("BM_WsafStartCancel_Bounded",
+                                               BM_WsafStartCancel_Bounded),
+                  benchmark::RegisterBenchmark("BM_WsafStartCancel_Pair", BM_WsafStartCancel_Pair)}) {
+    b->ArgName("batch")->Arg(1)->Arg(64)->Arg(1024)->UseRealTime();
+  }
+}
+
+void RegisterLoadBenchmarks() {
+  for (auto* b : {benchmark::RegisterBenchmark("BM_WsafCancel_UnderLoad", BM_WsafCancel_UnderLoad),
+                  benchmark::RegisterBenchmark("BM_BaselineMutexMap_UnderLoad",
+                                               BM_BaselineMutexMap_UnderLoad)}) {
+    b->Threads(2)->Threads(4)->UseRealTime();
+    if (GetFlags().smoke) b->Iterations(2000);
+  }
+}
+
+void RegisterOccupancyBenchmarks() {
+  const bool smoke = GetFlags().smoke;
+  // Pending first: the queued million leaves the table with a million slots, which would
+  // loosen the pending series' cap.
+  auto* pending = benchmark::RegisterBenchmark("BM_WsafCancel_OccupancyPending",
+                                               BM_WsafCancel_OccupancyPending);
+  auto* queued = benchmark::RegisterBenchmark("BM_WsafCancel_Occupancy", BM_WsafCancel_Occupancy);
+  queued->ArgName("outstanding")->UseRealTime();
+  pending->ArgName("outstanding")->UseRealTime();
+  for (int64_t s : smoke ? std::vector<int64_t>{1, 1000}
+                         : std::vector<int64_t>{1, 1000, 100000, 1000000}) {
+    queued->Arg(s);
+  }
+  for (int64_t s : smoke ? std::vector<int64_t>{1, 1000} : std::vector<int64_t>{1, 1000, 50000}) {
+    pending->Arg(s);
+  }
+  auto* mem = benchmark::RegisterBenchmark("BM_WsafMemory_Outstanding", BM_WsafMemory_Outstanding);
+  mem->ArgNames({"pending", "outstanding"})->Iterations(1)->UseRealTime();
+  mem->Unit(benchmark::kMillisecond);
+  if (smoke) {
+    mem->Args({1, 1000})->Args({0, 1000});
+  } else {
+    mem->Args({1, 50000})->Args({0, 1000000});
+  }
+  auto* canceled = benchmark::RegisterBenchmark("BM_WsafMemory_Canceled", BM_WsafMemory_Canceled);
+  canceled->ArgName("canceled")->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+  canceled->Arg(smoke ? 10000 : 1000000);
+  if (GetFlags().long_runs) canceled->Arg(10000000);
+}
+
+}  // namespace wsaf_bench

@@ -1,0 +1,123 @@
+#include "check/coverage.h"
+
+#include <limits>
+
+#include "check/names.h"
+
+namespace wsaf::check {
+
+namespace {
+
+// Slot order: what the matrix shows left to right.
+constexpr std::array<int, kOutcomeSlots - 1> kSlotOutcomes = {
+    0,           kOutcomeFalse,     kOutcomeOdd,   WSAEINTR,       WSAEFAULT,
+    WSAEINVAL,   WSAEWOULDBLOCK,    WSAEINPROGRESS, WSAEALREADY,   WSAEOPNOTSUPP,
+    WSAEAFNOSUPPORT, WSAENETDOWN,   WSAENOBUFS,    WSAVERNOTSUPPORTED, WSANOTINITIALISED,
+    WSAHOST_NOT_FOUND, WSATRY_AGAIN, WSANO_RECOVERY, WSANO_DATA,
+};
+constexpr int kOtherSlot = kOutcomeSlots - 1;
+
+void Bump(uint32_t* counter, uint64_t by) {
+  uint64_t sum = *counter + by;
+  *counter = sum > std::numeric_limits<uint32_t>::max() ? std::numeric_limits<uint32_t>::max()
+                                                        : static_cast<uint32_t>(sum);
+}
+
+int CallCell(ApiCall call, Condition condition, int outcome) {
+  return (static_cast<int>(call) * kConditions + static_cast<int>(condition)) * kOutcomeSlots +
+         OutcomeSlot(outcome);
+}
+
+template <std::size_t N>
+int NonZero(const std::array<uint32_t, N>& a) {
+  int n = 0;
+  for (uint32_t v : a) n += v != 0;
+  return n;
+}
+
+}  // namespace
+
+int OutcomeSlot(int outcome) {
+  for (int i = 0; i < kOtherSlot; ++i) {
+    if (kSlotOutcomes[i] == outcome) return i;
+  }
+  return kOtherSlot;
+}
+
+std::string OutcomeSlotName(int slot) {
+  if (slot < 0 || slot >= kOtherSlot) return "other";
+  return OutcomeName(kSlotOutcomes[slot]);
+}
+
+void Coverage::CountCall(ApiCall call, Condition condition, int outcome) {
+  if (call == ApiCall::kCount || condition == Condition::kCount) return;
+  Bump(&calls[CallCell(call, condition, outcome)], 1);
+  ++calls_checked;
+}
+
+void Coverage::CountMessageError(int error) {
+  Bump(&message_errors[OutcomeSlot(error)], 1);
+  ++messages;
+}
+
+uint32_t Coverage::CallCount(ApiCall call, Condition condition, int outcome) const {
+  return calls[CallCell(call, condition, outcome)];
+}
+
+uint32_t Coverage::TransitionCount(ModelState from, ModelState to) const {
+  return transitions[static_cast<int>(from) * kModelStates + static_cast<int>(to)];
+}
+
+void Coverage::Merge(const Coverage& other) {
+  for (std::size_t i = 0; i < calls.size(); ++i) Bump(&calls[i], other.calls[i]);
+  for (std::size_t i = 0; i < transitions.size(); ++i) Bump(&transitions[i], other.transitions[i]);
+  for (std::size_t i = 0; i < message_errors.size(); ++i) Bump(&message_errors[i], other.message_errors[i]);
+  events += other.events;
+  calls_checked += other.calls_checked;
+  messages += other.messages;
+}
+
+std::vector<CoverageEntry> Coverage::List() const {
+  std::vector<CoverageEntry> out;
+  for (int call = 0; call < kApiCalls; ++call) {
+    for (int cond = 0; cond < kConditions; ++cond) {
+      for (int slot = 0; slot < kOutcomeSlots; ++slot) {
+        uint32_t n = calls[(call * kConditions + cond) * kOutcomeSlots + slot];
+        if (n == 0) continue;
+        out.push_back({"call", ApiCallName(static_cast<ApiCall>(call)),
+                       ConditionName(static_cast<Condition>(cond)), OutcomeSlotName(slot), n});
+      }
+    }
+  }
+  for (int from = 0; from < kModelStates; ++from) {
+    for (int to = 0; to < kModelStates; ++to) {
+      uint32_t n = transitions[from * kModelStates + to];
+      if (n == 0) continue;
+      out.push_back({"transition", ModelStateName(static_cast<ModelState>(from)),
+                     ModelStateName(static_cast<ModelState>(to)), "", n});
+    }
+  }
+  for (int slot = 0; slot < kOutcomeSlots; ++slot) {
+    if (message_errors[slot] != 0) {
+      out.push_back({"message-error", OutcomeSlotName(slot), "", "", message_errors[slot]});
+    }
+  }
+  return out;
+}
+
+std::string Coverage::ToText() const {
+  std::string s;
+  for (const CoverageEntry& e : List()) {
+    s += e.category + " " + e.a;
+    if (!e.b.empty()) s += " " + e.b;
+    if (!e.c.empty()) s += " " + e.c;
+    s += " " + std::to_string(e.count) + "\n";
+  }
+  return s;
+}
+
+int Coverage::DistinctCalls() const { return NonZero(calls); }
+int Coverage::DistinctTransitions() const { return NonZero(transitions); }
+int Coverage::DistinctMessageErrors() const { return NonZero(message_errors); }
+
+}  // namespace wsaf::check

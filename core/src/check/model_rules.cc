@@ -1,0 +1,372 @@
+// The rules of the reference model: which outcomes SPEC.md allows for each call in each state,
+// and the names the reports use for states, calls and conditions.
+#include <string>
+
+#include "check/names.h"
+#include "check/reference_model.h"
+#include "table/task_table.h"
+
+namespace wsaf::check {
+
+using sim::Event;
+using sim::EventType;
+using sim::HookOp;
+
+// --- Outcomes ------------------------------------------------------------------------------
+
+std::string OutcomeName(int outcome) {
+  if (outcome == 0) return "OK";
+  if (outcome == kOutcomeFalse) return "FALSE";
+  if (outcome == kOutcomeOdd) return "odd return value";
+  return WinsockErrorString(outcome);
+}
+
+OutcomeSet::OutcomeSet(std::initializer_list<int> outcomes) {
+  for (int o : outcomes) Add(o);
+}
+
+void OutcomeSet::Add(int outcome) {
+  if (Contains(outcome) || size_ == static_cast<int>(items_.size())) return;
+  items_[size_++] = outcome;
+}
+
+void OutcomeSet::Merge(const OutcomeSet& other) {
+  for (int i = 0; i < other.size_; ++i) Add(other.items_[i]);
+}
+
+bool OutcomeSet::Contains(int outcome) const {
+  for (int i = 0; i < size_; ++i) {
+    if (items_[i] == outcome) return true;
+  }
+  return false;
+}
+
+std::string OutcomeSet::ToString() const {
+  if (size_ == 0) return "nothing";
+  std::string s;
+  for (int i = 0; i < size_; ++i) {
+    if (i > 0) s += " | ";
+    s += OutcomeName(items_[i]);
+  }
+  return s;
+}
+
+// --- Names ---------------------------------------------------------------------------------
+
+const char* ModelStateName(ModelState s) {
+  switch (s) {
+    case ModelState::kUnissued: return "UNISSUED";
+    case ModelState::kOutstanding: return "OUTSTANDING";
+    case ModelState::kResolving: return "RESOLVING";
+    case ModelState::kQueued: return "QUEUED";
+    case ModelState::kSeenQueued: return "SEEN-QUEUED";
+    case ModelState::kDelivered: return "DELIVERED";
+    case ModelState::kCanceled: return "CANCELED";
+    case ModelState::kSwallowed: return "SWALLOWED";
+    case ModelState::kOrphaned: return "ORPHANED";
+    case ModelState::kStale: return "STALE";
+    case ModelState::kCount: break;
+  }
+  return "?";
+}
+
+const char* ApiCallName(ApiCall c) {
+  switch (c) {
+    case ApiCall::kStartup: return "WSAStartup";
+    case ApiCall::kCleanup: return "WSACleanup";
+    case ApiCall::kAsyncStart: return "WSAAsyncGetXByY";
+    case ApiCall::kCancel: return "WSACancelAsyncRequest";
+    case ApiCall::kDestroyWindow: return "DestroyWindow";
+    case ApiCall::kPostMessage: return "PostMessage";
+    case ApiCall::kBlockingCall: return "wsaf_gethostbyname";
+    case ApiCall::kCancelBlockingCall: return "hook:WSACancelBlockingCall";
+    case ApiCall::kHookAsyncStart: return "hook:WSAAsyncGetXByY";
+    case ApiCall::kHookAsyncCancel: return "hook:WSACancelAsyncRequest";
+    case ApiCall::kHookStartup: return "hook:WSAStartup";
+    case ApiCall::kHookCleanup: return "hook:WSACleanup";
+    case ApiCall::kHookIsBlocking: return "hook:WSAIsBlocking";
+    case ApiCall::kHookSetHook: return "hook:WSASetBlockingHook";
+    case ApiCall::kHookUnhook: return "hook:WSAUnhookBlockingHook";
+    case ApiCall::kHookBlockingCall: return "hook:wsaf_gethostbyname";
+    case ApiCall::kCount: break;
+  }
+  return "?";
+}
+
+const char* ConditionName(Condition c) {
+  switch (c) {
+    case Condition::kNotInitialised: return "not-initialised";
+    case Condition::kNetworkDown: return "network-down";
+    case Condition::kInHook: return "in-hook";
+    case Condition::kBadArguments: return "bad-arguments";
+    case Condition::kReady: return "ready";
+    case Condition::kLastReference: return "last-reference";
+    case Condition::kSession2x: return "session-2.x";
+    case Condition::kWindowAlive: return "window-alive";
+    case Condition::kWindowGone: return "window-gone";
+    case Condition::kZeroHandle: return "zero-handle";
+    case Condition::kNeverIssued: return "never-issued";
+    case Condition::kInternal: return "internal-handle";
+    case Condition::kOutstanding: return "OUTSTANDING";
+    case Condition::kResolving: return "RESOLVING";
+    case Condition::kQueued: return "QUEUED";
+    case Condition::kSeenQueued: return "SEEN-QUEUED";
+    case Condition::kDelivered: return "DELIVERED";
+    case Condition::kCanceled: return "CANCELED";
+    case Condition::kSwallowed: return "SWALLOWED";
+    case Condition::kOrphaned: return "ORPHANED";
+    case Condition::kStale: return "STALE";
+    case Condition::kBlockingCanceled: return "blocking-canceled";
+    case Condition::kCount: break;
+  }
+  return "?";
+}
+
+Condition ConditionOf(ModelState s) {
+  switch (s) {
+    case ModelState::kUnissued: return Condition::kNeverIssued;
+    case ModelState::kOutstanding: return Condition::kOutstanding;
+    case ModelState::kResolving: return Condition::kResolving;
+    case ModelState::kQueued: return Condition::kQueued;
+    case ModelState::kSeenQueued: return Condition::kSeenQueued;
+    case ModelState::kDelivered: return Condition::kDelivered;
+    case ModelState::kCanceled: return Condition::kCanceled;
+    case ModelState::kSwallowed: return Condition::kSwallowed;
+    case ModelState::kOrphaned: return Condition::kOrphaned;
+    case ModelState::kStale: return Condition::kStale;
+    case ModelState::kCount: break;
+  }
+  return Condition::kNeverIssued;
+}
+
+std::string DescribeGlobal(const GlobalState& g) {
+  std::string s = g.refs == 0 ? "not initialised" : "refs " + std::to_string(g.refs);
+  s += ", epoch " + std::to_string(g.epoch);
+  if (g.refs > 0) s += g.v11 ? ", Winsock 1.1" : ", Winsock 2.2";
+  s += g.network_down ? ", network down" : ", network up";
+  return s;
+}
+
+ModelState HandleView::Collapsed() const {
+  if (lifecycle == ModelState::kUnissued || lifecycle == ModelState::kCanceled) return lifecycle;
+  if (swallowed) return ModelState::kSwallowed;
+  if (stale) return ModelState::kStale;
+  if (lifecycle == ModelState::kDelivered) return lifecycle;
+  if (window_gone) return ModelState::kOrphaned;
+  return lifecycle;
+}
+
+std::string DescribeView(const HandleView& v) {
+  ModelState c = v.Collapsed();
+  std::string s = ModelStateName(c);
+  if (c == ModelState::kOrphaned || c == ModelState::kStale) {
+    s += std::string(" (") + ModelStateName(v.lifecycle) + ")";
+  }
+  if (!v.epoch_certain) s += " [session of its start uncertain]";
+  return s;
+}
+
+// --- Which call an event is, and what it reported -------------------------------------------
+
+ApiCall ApiCallOf(const Event& e) {
+  switch (e.type) {
+    case EventType::kStartup: return ApiCall::kStartup;
+    case EventType::kCleanup: return ApiCall::kCleanup;
+    case EventType::kStart: return ApiCall::kAsyncStart;
+    case EventType::kCancel: return ApiCall::kCancel;
+    case EventType::kDestroyWindow: return ApiCall::kDestroyWindow;
+    case EventType::kPostUser: return ApiCall::kPostMessage;
+    case EventType::kBlockingCall: return ApiCall::kBlockingCall;
+    case EventType::kHookCancel: return ApiCall::kCancelBlockingCall;
+    case EventType::kHookCall: break;
+    default: return ApiCall::kCount;
+  }
+  switch (static_cast<HookOp>(e.arg)) {
+    case HookOp::kAsyncStart: return ApiCall::kHookAsyncStart;
+    case HookOp::kAsyncCancel: return ApiCall::kHookAsyncCancel;
+    case HookOp::kStartup: return ApiCall::kHookStartup;
+    case HookOp::kCleanup: return ApiCall::kHookCleanup;
+    case HookOp::kIsBlocking: return ApiCall::kHookIsBlocking;
+    case HookOp::kSetBlockingHook: return ApiCall::kHookSetHook;
+    case HookOp::kUnhookBlockingHook: return ApiCall::kHookUnhook;
+    case HookOp::kBlockingCall: return ApiCall::kHookBlockingCall;
+  }
+  return ApiCall::kCount;
+}
+
+namespace {
+
+int ErrorOrFalse(const Event& e) { return e.error != 0 ? e.error : kOutcomeFalse; }
+
+// Calls that return 0 or SOCKET_ERROR.
+int ZeroOrSocketError(const Event& e) {
+  if (e.result == 0) return 0;
+  if (e.result == SOCKET_ERROR) return ErrorOrFalse(e);
+  return kOutcomeOdd;
+}
+
+}  // namespace
+
+int OutcomeOf(ApiCall call, const Event& e) {
+  switch (call) {
+    case ApiCall::kAsyncStart:
+    case ApiCall::kHookAsyncStart: return e.handle != 0 ? 0 : ErrorOrFalse(e);
+    case ApiCall::kStartup:
+    case ApiCall::kHookStartup: return static_cast<int>(e.result);  // the error, returned
+    case ApiCall::kDestroyWindow:
+    case ApiCall::kPostMessage:
+    case ApiCall::kHookIsBlocking:
+      if (e.result == TRUE) return 0;
+      if (e.result == FALSE) return call == ApiCall::kHookIsBlocking ? ErrorOrFalse(e) : kOutcomeFalse;
+      return kOutcomeOdd;
+    case ApiCall::kBlockingCall:
+    case ApiCall::kHookBlockingCall:
+    case ApiCall::kHookSetHook: return e.result != 0 ? 0 : ErrorOrFalse(e);
+    default: return ZeroOrSocketError(e);
+  }
+}
+
+// --- What SPEC.md allows -------------------------------------------------------------------
+
+namespace {
+
+Allowed One(int outcome, Condition c) { return Allowed{OutcomeSet{outcome}, c}; }
+
+// Not initialised, then network down, then in progress: SPEC.md's order for starts, cancels
+// and blocking calls. Returns true (and fills *a) when one of them decides.
+bool SessionChecks(const GlobalState& g, bool in_hook, Allowed* a) {
+  if (g.refs == 0) *a = One(WSANOTINITIALISED, Condition::kNotInitialised);
+  else if (g.network_down) *a = One(WSAENETDOWN, Condition::kNetworkDown);
+  else if (in_hook) *a = One(WSAEINPROGRESS, Condition::kInHook);
+  else return false;
+  return true;
+}
+
+Allowed StartAllowed(const GlobalState& g, bool in_hook, const Event& e) {
+  Allowed a;
+  if (SessionChecks(g, in_hook, &a)) return a;
+  int flags = in_hook ? 0 : e.arg;
+  if (flags & sim::kStartArgNullName) return One(WSAEFAULT, Condition::kBadArguments);
+  if (flags & sim::kStartArgBadFamily) return One(WSAEAFNOSUPPORT, Condition::kBadArguments);
+  if (flags & sim::kStartArgBadAddrLen) return One(WSAEFAULT, Condition::kBadArguments);
+  if (e.buflen < 0 || (e.buffer < 0 && e.buflen != 0)) {
+    return One(WSAEFAULT, Condition::kBadArguments);
+  }
+  // A slot may be refused (table full, allocation fault) at any time.
+  return Allowed{OutcomeSet{0, WSAEWOULDBLOCK}, Condition::kReady};
+}
+
+// SPEC.md "WSACancelAsyncRequest(h)", rules 4-6, for a request the model knows.
+OutcomeSet CancelOutcomesFor(const HandleView& v) {
+  switch (v.Collapsed()) {
+    case ModelState::kOutstanding: return {0};  // the resolver has not begun: cancel must win
+    case ModelState::kResolving: return {0, WSAEALREADY};
+    case ModelState::kQueued:
+    case ModelState::kSeenQueued: return {WSAEALREADY};
+    case ModelState::kDelivered: return {WSAEALREADY, WSAEINVAL};
+    case ModelState::kOrphaned:
+      // Its completion is silent; once the slot is freed and reused the table forgets it.
+      if (v.lifecycle == ModelState::kOutstanding) return {0};
+      if (v.lifecycle == ModelState::kResolving) return {0, WSAEALREADY, WSAEINVAL};
+      return {WSAEALREADY, WSAEINVAL};
+    default: return {WSAEINVAL};  // unissued, canceled, swallowed, stale
+  }
+}
+
+Allowed CancelAllowed(const GlobalState& g, bool in_hook, uint64_t handle, const CallContext& c) {
+  Allowed a;
+  if (SessionChecks(g, in_hook, &a)) return a;
+  if (handle == 0) return One(WSAEINVAL, Condition::kZeroHandle);
+  const Request* r = c.request;
+  if (r == nullptr || (!r->app && r->begin == kNever)) {
+    if (c.hidden_request_possible) return Allowed{OutcomeSet{0, WSAEALREADY, WSAEINVAL}, Condition::kInternal};
+    return One(WSAEINVAL, Condition::kNeverIssued);
+  }
+  if (!r->app) return Allowed{OutcomeSet{0, WSAEALREADY, WSAEINVAL}, Condition::kInternal};
+  a.outcomes = CancelOutcomesFor(c.view);
+  a.condition = ConditionOf(c.view.Collapsed());
+  if (!c.view.epoch_certain) a.outcomes.Add(WSAEINVAL);
+  return a;
+}
+
+Allowed StartupAllowed(const GlobalState& g, const Event& e) {
+  int major = LOBYTE(static_cast<WORD>(e.arg));
+  int minor = HIBYTE(static_cast<WORD>(e.arg));
+  if (major < 1 || (major == 1 && minor < 1)) return One(WSAVERNOTSUPPORTED, Condition::kBadArguments);
+  return One(0, g.refs == 0 ? Condition::kNotInitialised : Condition::kReady);
+}
+
+Allowed BlockingAllowed(const GlobalState& g, bool in_hook, const Event& e, const CallContext& c) {
+  Allowed a;
+  if (SessionChecks(g, in_hook, &a)) return a;
+  if (e.arg & sim::kStartArgNullName) return One(WSAEFAULT, Condition::kBadArguments);
+  // A lookup's own outcomes, plus a final cleanup or a slot refusal while it waits.
+  OutcomeSet normal{0,           WSAHOST_NOT_FOUND, WSATRY_AGAIN,      WSANO_RECOVERY, WSANO_DATA,
+                    WSAENETDOWN, WSAENOBUFS,        WSANOTINITIALISED, WSAEWOULDBLOCK};
+  if (!c.blocking_canceled) return Allowed{normal, Condition::kReady};
+  a = One(WSAEINTR, Condition::kBlockingCanceled);
+  // The answer may have arrived while the hook ran; the call then returns it.
+  if (c.completion_possible) a.outcomes.Merge(normal);
+  return a;
+}
+
+// The 1.1-only calls: not initialised first; in progress unless the call is one of the two
+// allowed inside a hook; then not supported in a 2.x session.
+Allowed BlockingApiAllowed(const GlobalState& g, bool allowed_in_hook) {
+  if (g.refs == 0) return One(WSANOTINITIALISED, Condition::kNotInitialised);
+  if (!allowed_in_hook) return One(WSAEINPROGRESS, Condition::kInHook);
+  if (!g.v11) return One(WSAEOPNOTSUPP, Condition::kSession2x);
+  return One(0, Condition::kInHook);
+}
+
+}  // namespace
+
+Allowed AllowedOutcomes(ApiCall call, const Event& e, const CallContext& c) {
+  const GlobalState& g = c.global;
+  switch (call) {
+    case ApiCall::kStartup: return StartupAllowed(g, e);
+    case ApiCall::kHookStartup: return One(WSAEINPROGRESS, Condition::kInHook);
+    case ApiCall::kCleanup:
+      if (g.refs == 0) return One(WSANOTINITIALISED, Condition::kNotInitialised);
+      return One(0, g.refs == 1 ? Condition::kLastReference : Condition::kReady);
+    case ApiCall::kHookCleanup: return One(WSAEINPROGRESS, Condition::kInHook);
+    case ApiCall::kAsyncStart: return StartAllowed(g, false, e);
+    case ApiCall::kHookAsyncStart: return StartAllowed(g, true, e);
+    case ApiCall::kCancel: return CancelAllowed(g, false, e.handle, c);
+    case ApiCall::kHookAsyncCancel: return CancelAllowed(g, true, e.handle, c);
+    case ApiCall::kDestroyWindow:
+      if (c.window_alive) return One(0, Condition::kWindowAlive);
+      return One(kOutcomeFalse, Condition::kWindowGone);
+    case ApiCall::kPostMessage:
+      // A live window's queue may be full: the model does not count queued messages.
+      if (c.window_alive) return Allowed{OutcomeSet{0, kOutcomeFalse}, Condition::kWindowAlive};
+      return One(kOutcomeFalse, Condition::kWindowGone);
+    case ApiCall::kBlockingCall: return BlockingAllowed(g, false, e, c);
+    case ApiCall::kHookBlockingCall: return BlockingAllowed(g, true, e, c);
+    case ApiCall::kCancelBlockingCall:
+    case ApiCall::kHookIsBlocking: return BlockingApiAllowed(g, true);
+    case ApiCall::kHookSetHook:
+    case ApiCall::kHookUnhook: return BlockingApiAllowed(g, false);
+    case ApiCall::kCount: break;
+  }
+  return Allowed{};
+}
+
+std::string DescribeRequest(const sim::Run& run, const Request& r) {
+  std::string s = HandleString(r.handle);
+  if (!r.app) {
+    s += " (returned by no start";
+    if (r.begin != kNever) s += "; the resolver answered it at #" + std::to_string(r.begin);
+    return s + ")";
+  }
+  const char* kind = r.kind >= 0 && r.kind <= static_cast<int>(RequestKind::kServByPort)
+                         ? RequestKindName(static_cast<RequestKind>(r.kind))
+                         : "?";
+  s += std::string(" (") + kind + " by " + ThreadLabel(run, r.thread) + " at #" + std::to_string(r.start);
+  s += r.window < 0 ? ", no window" : ", window " + std::to_string(r.window);
+  s += r.buffer < 0 ? ", NULL buffer" : ", buffer " + std::to_string(r.buffer);
+  s += " len " + std::to_string(r.buflen) + ")";
+  return s;
+}
+
+}  // namespace wsaf::check

@@ -1,0 +1,474 @@
+#include "sim/scenario.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <string>
+
+#include "sim/sim_resolver.h"
+
+namespace wsaf::sim {
+
+namespace {
+
+constexpr UINT kMsg = check::kCompletionMsg;
+constexpr int kDrainRounds = 4000;
+
+class AppThread {
+ public:
+  AppThread(World* world, int id) : w_(*world), s_(world->scheduler()), id_(id) {}
+  void RunScript();
+  void Drain();
+
+ private:
+  void Start();
+  void Cancel();
+  void Peek();
+  void PostUser();
+  void Session();
+  void Network();
+  void WindowOp();
+  void Blocking();
+  HANDLE CallStart(int kind, HWND hwnd, char* buf, int buflen, int* bad_args);
+  int PickWindow(bool allow_null);  // -1: NULL hwnd
+  HWND Hwnd(int index) { return index < 0 ? nullptr : w_.window(index); }
+  void LogMessage(EventType type, int64_t result, int arg, const MSG& m);
+  bool PumpOnce();
+  int WindowWithMessageDue();
+
+  World& w_;
+  Scheduler& s_;
+  int id_;
+  uint64_t last_handle_ = 0;
+  uint64_t last_cancel_ = 0;
+};
+
+// The blocking hook needs the world of the thread that runs it: one OS thread runs the
+// whole simulation, so a plain static is enough.
+World* g_world = nullptr;
+int g_hook_mode[64];
+int g_hook_calls[64];
+
+intptr_t SimBlockingHook() {
+  World& w = *g_world;
+  Scheduler& s = w.scheduler();
+  int me = s.current();
+  int mode = g_hook_mode[me];
+  ++g_hook_calls[me];
+  if (mode == 1 || mode == 2) {
+    Event e;
+    e.type = EventType::kHookCall;
+    bool start = mode == 2;
+    if (!start) {
+      e.arg = static_cast<int>(HookOp::kAsyncCancel);
+      e.handle = w.issued().empty() ? 0 : w.issued().back();
+      e.result = WSACancelAsyncRequest(reinterpret_cast<HANDLE>(e.handle));
+    } else {
+      e.arg = static_cast<int>(HookOp::kAsyncStart);
+      e.kind = static_cast<int>(RequestKind::kHostByName);
+      e.window = w.window_count() > 0 ? 0 : -1;
+      e.buflen = 0;
+      HANDLE h = WSAAsyncGetHostByName(e.window >= 0 ? w.window(0) : nullptr, kMsg, "host1.test",
+                                       nullptr, 0);
+      e.handle = reinterpret_cast<uintptr_t>(h);
+      e.result = h != nullptr;
+    }
+    bool failed = start ? e.result == 0 : e.result != 0;
+    e.error = failed ? WSAGetLastError() : 0;
+    w.Log(e);
+    g_hook_mode[me] = 0;
+  }
+  if (mode == 0 || g_hook_calls[me] > 40) {
+    Event e;
+    e.type = EventType::kHookCancel;
+    e.result = WSACancelBlockingCall();
+    e.error = e.result != 0 ? WSAGetLastError() : 0;
+    w.Log(e);
+    g_hook_mode[me] = 3;  // cancel once
+  }
+  static const char kHookKey = 0;
+  s.WaitFor(&kHookKey, 1);
+  return FALSE;
+}
+
+void AppThread::RunScript() {
+  const ScenarioConfig& c = w_.config();
+  const int weights[] = {
+      c.w_start,
+      c.w_cancel,
+      c.w_peek,
+      w_.FaultActive(SimFault::kQueueFull) ? c.w_post : 0,
+      w_.FaultActive(SimFault::kCleanup) ? c.w_session : 0,
+      w_.FaultActive(SimFault::kNetworkDown) ? c.w_network : 0,
+      w_.FaultActive(SimFault::kWindowDestroy) ? c.w_window : 0,
+      w_.FaultActive(SimFault::kBlocking) ? c.w_blocking : 0,
+  };
+  int total = 0;
+  for (int x : weights) total += x;
+  for (int i = 0; i < c.ops_per_thread && !w_.violated(); ++i) {
+    int op = 0;
+    if (c.cycle_ops) {
+      op = i % 3;  // start, cancel, pump
+    } else {
+      int pick = static_cast<int>(s_.Decide(static_cast<uint32_t>(total)));
+      while (pick >= weights[op]) pick -= weights[op++];
+    }
+    switch (op) {
+      case 0: Start(); break;
+      case 1: Cancel(); break;
+      case 2: Peek(); break;
+      case 3: PostUser(); break;
+      case 4: Session(); break;
+      case 5: Network(); break;
+      case 6: WindowOp(); break;
+      default: Blocking(); break;
+    }
+  }
+  Event end;
+  end.type = EventType::kThreadEnd;
+  w_.Log(end);
+}
+
+int AppThread::PickWindow(bool allow_null) {
+  uint32_t n = static_cast<uint32_t>(w_.window_count()) + (allow_null ? 1 : 0);
+  int v = static_cast<int>(s_.Decide(n));
+  return v < w_.window_count() ? v : -1;
+}
+
+HANDLE AppThread::CallStart(int kind, HWND hwnd, char* buf, int buflen, int* bad_args) {
+  *bad_args = 0;
+  static const char* const kHosts[] = {"host1.test", "multi.test", "10.1.2.3", "nosuch.test", "", nullptr};
+  static const char* const kServices[] = {"http", "ssh", "nosuch", nullptr};
+  static const char* const kProtos[] = {"tcp", nullptr, "udp", "nosuchproto"};
+  static const int kPorts[] = {80, 22, 9};
+  static const int kNumbers[] = {6, 17, 99};
+  static const unsigned char kAddr4[4] = {10, 0, 0, 1};
+  static const unsigned char kAddr6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  switch (kind) {
+    case 0: {
+      uint32_t v = s_.Decide(7);
+      if (v == 6) {
+        static const std::string kLong(4000, 'a');
+        return WSAAsyncGetHostByName(hwnd, kMsg, kLong.c_str(), buf, buflen);
+      }
+      if (kHosts[v] == nullptr) *bad_args = kStartArgNullName;
+      return WSAAsyncGetHostByName(hwnd, kMsg, kHosts[v], buf, buflen);
+    }
+    case 1: {
+      uint32_t v = s_.Decide(5);
+      static const int kBad[] = {0, 0, kStartArgNullName, kStartArgBadAddrLen, kStartArgBadFamily};
+      *bad_args = kBad[v];
+      switch (v) {
+        case 0: return WSAAsyncGetHostByAddr(hwnd, kMsg, reinterpret_cast<const char*>(kAddr4), 4, AF_INET, buf, buflen);
+        case 1: return WSAAsyncGetHostByAddr(hwnd, kMsg, reinterpret_cast<const char*>(kAddr6), 16, AF_INET6, buf, buflen);
+        case 2: return WSAAsyncGetHostByAddr(hwnd, kMsg, nullptr, 4, AF_INET, buf, buflen);
+        case 3: return WSAAsyncGetHostByAddr(hwnd, kMsg, reinterpret_cast<const char*>(kAddr4), 3, AF_INET, buf, buflen);
+        default: return WSAAsyncGetHostByAddr(hwnd, kMsg, reinterpret_cast<const char*>(kAddr4), 4, 99, buf, buflen);
+      }
+    }
+    case 2: {
+      const char* name = kProtos[s_.Decide(4)];
+      if (name == nullptr) *bad_args = kStartArgNullName;
+      return WSAAsyncGetProtoByName(hwnd, kMsg, name, buf, buflen);
+    }
+    case 3: return WSAAsyncGetProtoByNumber(hwnd, kMsg, kNumbers[s_.Decide(3)], buf, buflen);
+    case 4: {
+      const char* name = kServices[s_.Decide(4)];
+      if (name == nullptr) *bad_args = kStartArgNullName;
+      return WSAAsyncGetServByName(hwnd, kMsg, name, kProtos[s_.Decide(3)], buf, buflen);
+    }
+    default: return WSAAsyncGetServByPort(hwnd, kMsg, htons(kPorts[s_.Decide(3)]), kProtos[s_.Decide(3)], buf, buflen);
+  }
+}
+
+void AppThread::Start() {
+  int kind = static_cast<int>(s_.Decide(6));
+  int window = PickWindow(true);
+  static const int kLens[] = {MAXGETHOSTSTRUCT, 48, 96, 0, 16, -1};
+  uint32_t b = s_.Decide(6);
+  int buflen = kLens[b];
+  int buffer = -1;
+  char* buf = nullptr;
+  if (b != 3 && b != 4) {  // 3: NULL/0 size query, 4: NULL with a length (WSAEFAULT)
+    Run& run = w_.run();
+    GuardedBuffer gb;
+    gb.len = buflen > 0 ? buflen : 0;
+    gb.bytes.assign(gb.len + 2 * GuardedBuffer::kGuard, GuardedBuffer::kCanary);
+    run.buffers.push_back(std::move(gb));
+    buffer = static_cast<int>(run.buffers.size()) - 1;
+    buf = run.buffers.back().data();
+  }
+  int bad_args = 0;
+  HANDLE h = CallStart(kind, Hwnd(window), buf, buflen, &bad_args);
+  Event e;
+  e.type = EventType::kStart;
+  e.arg = bad_args;
+  e.kind = kind;
+  e.window = window;
+  e.buffer = buffer;
+  e.buflen = buflen;
+  e.handle = reinterpret_cast<uintptr_t>(h);
+  e.result = h != nullptr;
+  e.error = h == nullptr ? WSAGetLastError() : 0;
+  if (h != nullptr) {
+    last_handle_ = e.handle;
+    w_.issued().push_back(e.handle);
+  }
+  w_.Log(e);
+}
+
+void AppThread::Cancel() {
+  uint64_t h = 0;
+  std::vector<uint64_t>& issued = w_.issued();
+  switch (w_.config().cancel_last_only ? 0 : s_.Decide(6)) {
+    case 0: h = last_handle_; break;
+    case 1: h = issued.empty() ? 0 : issued[s_.Decide(static_cast<uint32_t>(issued.size()))]; break;
+    case 2: h = 0; break;
+    case 3: h = last_handle_ + (uint64_t{1} << TaskTable::kIndexBits); break;  // a later generation
+    case 4: h = 1 + s_.Decide(65536); break;  // an arbitrary value
+    default: h = last_cancel_; break;          // the same handle again
+  }
+  last_cancel_ = h;
+  Event e;
+  e.type = EventType::kCancel;
+  e.handle = h;
+  e.result = WSACancelAsyncRequest(reinterpret_cast<HANDLE>(h));
+  e.error = e.result != 0 ? WSAGetLastError() : 0;
+  w_.Log(e);
+}
+
+void AppThread::LogMessage(EventType type, int64_t result, int arg, const MSG& m) {
+  Event e;
+  e.type = type;
+  e.arg = arg;
+  e.result = result;
+  if (result > 0) {
+    e.window = w_.WindowIndex(m.hwnd);
+    e.msg_message = m.message;
+    e.msg_wparam = m.wParam;
+    e.msg_lparam = m.lParam;
+    e.handle = m.message == kMsg ? m.wParam : 0;
+  }
+  w_.Log(e);
+}
+
+void AppThread::Peek() {
+  int window = PickWindow(true);
+  int flags = s_.Decide(2) == 0 ? PM_REMOVE : PM_NOREMOVE;
+  static const UINT kFilters[][2] = {{0, 0}, {kMsg, kMsg}, {kUserMsg, kUserMsg}};
+  uint32_t f = s_.Decide(3);
+  MSG m{};
+  BOOL got = PeekMessage(&m, Hwnd(window), kFilters[f][0], kFilters[f][1], flags);
+  LogMessage(EventType::kPeek, got, flags, m);
+}
+
+void AppThread::PostUser() {
+  int window = PickWindow(false);
+  Event e;
+  e.type = EventType::kPostUser;
+  e.window = window;
+  e.result = PostMessage(Hwnd(window), kUserMsg, id_, 0);
+  w_.Log(e);
+}
+
+void AppThread::Session() {
+  Event e;
+  switch (s_.Decide(4)) {
+    case 0: {
+      WSADATA d;
+      e.type = EventType::kStartup;
+      e.arg = MAKEWORD(2, 2);
+      e.result = WSAStartup(MAKEWORD(2, 2), &d);
+      break;
+    }
+    case 2: {
+      WSADATA d;
+      e.type = EventType::kStartup;
+      e.arg = MAKEWORD(1, 1);
+      e.result = WSAStartup(MAKEWORD(1, 1), &d);
+      break;
+    }
+    case 3: {
+      WSADATA d;
+      e.type = EventType::kStartup;
+      e.arg = MAKEWORD(1, 0);
+      e.result = WSAStartup(MAKEWORD(1, 0), &d);
+      break;
+    }
+    default:
+      e.type = EventType::kCleanup;
+      e.result = WSACleanup();
+      e.error = e.result != 0 ? WSAGetLastError() : 0;
+      break;
+  }
+  w_.Log(e);
+}
+
+void AppThread::Network() {
+  Event e;
+  e.type = EventType::kNetworkDown;
+  e.arg = static_cast<int>(s_.Decide(2));
+  wsaf_set_network_down(e.arg);
+  w_.Log(e);
+}
+
+void AppThread::WindowOp() {
+  Event e;
+  if (s_.Decide(2) == 0 && w_.window_count() > 0) {
+    e.type = EventType::kDestroyWindow;
+    e.window = PickWindow(false);
+    e.result = DestroyWindow(Hwnd(e.window));
+  } else {
+    e.type = EventType::kCreateWindow;
+    e.window = w_.AddWindow(wsaf_create_window());
+    e.result = 1;
+  }
+  w_.Log(e);
+}
+
+void AppThread::Blocking() {
+  g_hook_mode[id_] = static_cast<int>(s_.Decide(4));
+  g_hook_calls[id_] = 0;
+  WSASetBlockingHook(&SimBlockingHook);
+  Event e;
+  e.type = EventType::kBlockingCall;
+  hostent* h = wsaf_gethostbyname("host1.test");
+  e.result = h != nullptr;
+  e.error = h == nullptr ? WSAGetLastError() : 0;
+  w_.Log(e);
+  if (h == nullptr && e.error == WSAEINPROGRESS) return;
+  WSAUnhookBlockingHook();
+}
+
+// A live window that a pending request held by the resolver will post to, or -1.
+int AppThread::WindowWithMessageDue() {
+  Engine& e = w_.engine();
+  // A copy: Find() below is a scheduling point, and the resolver may change its list meanwhile.
+  std::vector<uint64_t> held = w_.resolver().held();
+  for (uint64_t h : held) {
+    uint32_t index = static_cast<uint32_t>((h & ((uint64_t{1} << TaskTable::kIndexBits) - 1)) - 1);
+    if (e.table.StateOfSlot(index) != SlotState::kPending) continue;
+    HWND hwnd = e.table.RequestOf(index).hwnd;
+    int window = w_.WindowIndex(hwnd);
+    if (window >= 0 && e.windows.Find(hwnd) != nullptr) return window;
+  }
+  return -1;
+}
+
+// Removes one message from any live window. True if one was there.
+bool AppThread::PumpOnce() {
+  for (int i = 0; i < w_.window_count(); ++i) {
+    MSG m{};
+    if (PeekMessage(&m, w_.window(i), 0, 0, PM_REMOVE)) {
+      LogMessage(EventType::kPeek, 1, PM_REMOVE, m);
+      return true;
+    }
+  }
+  return false;
+}
+
+void AppThread::Drain() {
+  w_.EndFaults();
+  s_.DisableFaults();
+  if (w_.engine().network_down.load()) {
+    wsaf_set_network_down(0);
+    Event e;
+    e.type = EventType::kNetworkDown;
+    e.arg = 0;
+    w_.Log(e);
+  }
+  static const char kDrainKey = 0;
+  for (int round = 0; round < kDrainRounds && !w_.violated(); ++round) {
+    // Idle first, then an empty pump: nothing can be posted after that (a pump may yield to
+    // the resolver, which could post behind the pump's back).
+    bool idle = w_.resolver().Idle();
+    if (PumpOnce()) continue;
+    if (idle) return;
+    int window = WindowWithMessageDue();
+    if (window >= 0) {
+      // A pending request will post here: block in GetMessage as a real pump would.
+      MSG m{};
+      BOOL got = GetMessage(&m, w_.window(window), 0, 0);
+      LogMessage(EventType::kGet, got, 0, m);
+      continue;
+    }
+    s_.WaitFor(&kDrainKey, 100);  // virtual time: lets a 30 s timeout run out
+  }
+  if (!w_.violated()) {
+    Violation v;
+    v.invariant = "liveness-stuck";
+    v.event_index = w_.run().events.empty() ? 0 : w_.run().events.size() - 1;
+    v.detail = "with faults off, requests did not drain after " + std::to_string(kDrainRounds) +
+               " rounds of pumping";
+    w_.SetViolation(v);
+  }
+}
+
+void Setup(World& w) {
+  Scheduler& s = w.scheduler();
+  uint32_t mask = 0;
+  for (int f = 0; f < static_cast<int>(SimFault::kCount); ++f) {
+    if ((w.config().allowed_faults & (1u << f)) && s.Decide(2, DecisionKind::kFault)) mask |= 1u << f;
+  }
+  w.ActivateFaults(mask);
+  if (w.FaultActive(SimFault::kSlotAllocFail)) {
+    s.SetEnabledFaults(1u << static_cast<int>(seam::FaultSite::kSlotAllocFail));
+  }
+  w.engine().windows.SetQueueLimit(w.FaultActive(SimFault::kQueueFull) ? w.config().queue_limit
+                                                                       : Window::kQueueLimit);
+  WSADATA d;
+  Event e;
+  e.type = EventType::kStartup;
+  e.arg = w.FaultActive(SimFault::kBlocking) && s.Decide(2) ? MAKEWORD(1, 1) : MAKEWORD(2, 2);
+  e.result = WSAStartup(static_cast<WORD>(e.arg), &d);
+  w.Log(e);
+  for (int i = 0; i < w.config().initial_windows; ++i) {
+    Event c;
+    c.type = EventType::kCreateWindow;
+    c.window = w.AddWindow(wsaf_create_window());
+    c.result = 1;
+    w.Log(c);
+  }
+}
+
+}  // namespace
+
+void RunScenario(World& world) {
+  Scheduler& s = world.scheduler();
+  g_world = &world;
+  InstallEngine(&world.engine());
+  s.Install();
+  Setup(world);
+  int apps = world.config().app_threads;
+  int finished = 0;
+  static const char kFinishedKey = 0;
+  std::vector<std::unique_ptr<AppThread>> threads;
+  for (int i = 0; i < apps; ++i) {
+    threads.push_back(std::make_unique<AppThread>(&world, i));
+    AppThread* t = threads.back().get();
+    s.Spawn("app" + std::to_string(i), [&, t, i] {
+      t->RunScript();
+      ++finished;
+      s.Wake(&kFinishedKey);
+      if (i != 0) return;
+      while (finished < apps) s.Wait(&kFinishedKey);
+      t->Drain();
+      world.resolver().Shutdown();
+    });
+  }
+  s.Spawn("resolver", [&] { world.resolver().Body(); });
+  RunOutcome outcome = s.Run();
+  if (outcome != RunOutcome::kFinished && !world.violated()) {
+    Violation v;
+    v.invariant = outcome == RunOutcome::kDeadlock ? "liveness-deadlock" : "liveness-step-limit";
+    v.event_index = world.run().events.empty() ? 0 : world.run().events.size() - 1;
+    v.detail = outcome == RunOutcome::kDeadlock ? "no thread can run: " + s.DescribeBlocked()
+                                                : "the run exceeded its step limit: " + s.DescribeBlocked();
+    world.SetViolation(v);
+  }
+  if (!world.violated() && !world.checker().AtEnd()) world.SetViolation(world.checker().violation());
+  InstallEngine(nullptr);
+  g_world = nullptr;
+}
+
+}  // namespace wsaf::sim

@@ -1,0 +1,188 @@
+#include "sim/sim_resolver.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+#include "resolver/local_lookup.h"
+#include "resolver/pack.h"
+
+namespace wsaf::sim {
+
+namespace {
+
+// The netbase data the simulation answers from (a subset of corpus/netbase/).
+constexpr char kServices[] =
+    "echo 7/tcp\necho 7/udp\nssh 22/tcp\nsmtp 25/tcp mail\ndomain 53/udp\n"
+    "http 80/tcp www www-http\nkerberos 88/tcp kerberos5 krb5 kerberos-sec\nhttps 443/tcp\n";
+constexpr char kProtocols[] = "ip 0 IP\nicmp 1 ICMP\ntcp 6 TCP\nudp 17 UDP\nipv6 41 IPv6\n";
+
+constexpr int64_t kTimeoutMs = 30000;
+
+// Answer sizes come from the tape: 1..4 addresses, 0..2 aliases.
+struct HostAnswer {
+  std::string name;
+  std::vector<std::string> alias_text;
+  std::vector<char*> aliases;
+  std::vector<in_addr> addrs;
+  std::vector<char*> addr_list;
+  hostent ent{};
+};
+
+}  // namespace
+
+SimResolver::SimResolver(World* world) : world_(world) {
+  netbase_.ParseServices(kServices);
+  netbase_.ParseProtocols(kProtocols);
+  // A start that finds the resolver asleep wakes it, as the eventfd does in production.
+  world_->engine().table.SetWaker(
+      [](void* self) {
+        auto* r = static_cast<SimResolver*>(self);
+        r->world_->scheduler().Wake(&r->work_key_);
+      },
+      this);
+}
+
+void SimResolver::Stop() {
+  while (delivering_) world_->scheduler().Wait(&idle_key_);
+}
+
+void SimResolver::Shutdown() {
+  shutdown_ = true;
+  world_->scheduler().Wake(&work_key_);
+}
+
+bool SimResolver::Idle() const {
+  return held_.empty() && !answering_ && !world_->engine().table.HasSubmitted();
+}
+
+void SimResolver::TakeSubmitted() {
+  TaskTable& table = world_->engine().table;
+  batch_.clear();
+  table.TakeSubmitted(&batch_);
+  for (uint32_t index : batch_) {
+    if (table.StateOfSlot(index) != SlotState::kPending) {
+      table.ReclaimCanceled(index);
+      continue;
+    }
+    held_.push_back(table.HandleOf(index));
+  }
+}
+
+void SimResolver::Body() {
+  TaskTable& table = world_->engine().table;
+  Scheduler& sched = world_->scheduler();
+  for (;;) {
+    TakeSubmitted();
+    if (held_.empty()) {
+      if (shutdown_) return;
+      if (table.PrepareToSleep()) {
+        sched.Wait(&work_key_);
+        table.DoneSleeping();
+      }
+      continue;
+    }
+    // Reordering: any held request may be answered next.
+    uint32_t pick = world_->FaultActive(SimFault::kResolverDelay)
+                        ? sched.Decide(static_cast<uint32_t>(held_.size()))
+                        : 0;
+    uint64_t handle = held_[pick];
+    held_.erase(held_.begin() + pick);
+    answering_ = true;
+    if (world_->Fire(SimFault::kResolverDelay)) {
+      static const char kDelayKey = 0;
+      sched.WaitFor(&kDelayKey, 1 + sched.Decide(200));
+    }
+    AnswerOne(handle);
+    answering_ = false;
+  }
+}
+
+int SimResolver::ChooseError() {
+  static constexpr int kErrors[] = {WSAHOST_NOT_FOUND, WSATRY_AGAIN, WSANO_RECOVERY, WSANO_DATA};
+  return kErrors[world_->scheduler().Decide(4)];
+}
+
+void SimResolver::AnswerOne(uint64_t handle) {
+  TaskTable& table = world_->engine().table;
+  uint32_t index = static_cast<uint32_t>((handle & ((uint64_t{1} << TaskTable::kIndexBits) - 1)) - 1);
+  const Request& r = table.RequestOf(index);
+  if (world_->Fire(SimFault::kResolverTimeout)) {
+    static const char kTimeoutKey = 0;
+    world_->scheduler().WaitFor(&kTimeoutKey, kTimeoutMs);
+    Deliver(handle, r, LookupAnswer{WSATRY_AGAIN});
+    return;
+  }
+  if (world_->Fire(SimFault::kResolverError)) {
+    Deliver(handle, r, LookupAnswer{ChooseError()});
+    return;
+  }
+  if (r.kind == RequestKind::kHostByName || r.kind == RequestKind::kHostByAddr) {
+    AnswerHost(r, handle);
+    return;
+  }
+  AnswerLocally(r, &netbase_, [&](const LookupAnswer& a) { Deliver(handle, r, a); });
+}
+
+void SimResolver::AnswerHost(const Request& r, uint64_t handle) {
+  if (r.kind == RequestKind::kHostByName && std::strlen(r.name) > kMaxHostNameLength) {
+    Deliver(handle, r, LookupAnswer{WSAHOST_NOT_FOUND});
+    return;
+  }
+  if (r.kind == RequestKind::kHostByName && std::strncmp(r.name, "nosuch", 6) == 0) {
+    Deliver(handle, r, LookupAnswer{WSAHOST_NOT_FOUND});
+    return;
+  }
+  Scheduler& sched = world_->scheduler();
+  HostAnswer h;
+  h.name = r.kind == RequestKind::kHostByName && r.name[0] != '\0' ? r.name : "host.test";
+  int aliases = static_cast<int>(sched.Decide(3));
+  for (int i = 0; i < aliases; ++i) h.alias_text.push_back("alias" + std::to_string(i) + ".test");
+  for (auto& a : h.alias_text) h.aliases.push_back(a.data());
+  h.aliases.push_back(nullptr);
+  int addrs = 1 + static_cast<int>(sched.Decide(4));
+  for (int i = 0; i < addrs; ++i) h.addrs.push_back(in_addr{htonl(0x0a000001u + i)});
+  for (auto& a : h.addrs) h.addr_list.push_back(reinterpret_cast<char*>(&a));
+  h.addr_list.push_back(nullptr);
+  h.ent.h_name = h.name.data();
+  h.ent.h_aliases = h.aliases.data();
+  h.ent.h_addrtype = AF_INET;
+  h.ent.h_length = 4;
+  h.ent.h_addr_list = h.addr_list.data();
+  LookupAnswer a;
+  a.host = &h.ent;
+  Deliver(handle, r, a);
+}
+
+void SimResolver::Deliver(uint64_t handle, const Request& r, const LookupAnswer& answer) {
+  // A blocking call's private window is not one of the scenario's: logged as window -1, and
+  // the checker knows the handle as internal (no start returned it).
+  int window = world_->WindowIndex(r.hwnd);
+  Event begin;
+  begin.type = EventType::kResolverBegin;
+  begin.handle = handle;
+  begin.kind = static_cast<int>(r.kind);
+  begin.window = window;
+  begin.answer.error = answer.error;
+  if (answer.error == 0) {
+    PackResult need{false, 0};
+    if (answer.host != nullptr) need = PackHostent(*answer.host, nullptr, 0);
+    if (answer.serv != nullptr) need = PackServent(*answer.serv, nullptr, 0);
+    if (answer.proto != nullptr) need = PackProtoent(*answer.proto, nullptr, 0);
+    begin.answer.packed_size = static_cast<uint32_t>(need.size);
+  }
+  world_->Log(begin);
+  delivering_ = true;
+  Engine& e = world_->engine();
+  DeliverAnswer(e.table, e.windows, e.network_down, handle, answer);
+  delivering_ = false;
+  world_->scheduler().Wake(&idle_key_);
+  Event end;
+  end.type = EventType::kResolverEnd;
+  end.handle = handle;
+  end.window = begin.window;
+  world_->Log(end);
+}
+
+}  // namespace wsaf::sim

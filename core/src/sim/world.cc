@@ -1,0 +1,132 @@
+#include "sim/world.h"
+
+#include <sstream>
+
+#include "sim/sim_resolver.h"
+
+namespace wsaf::sim {
+
+namespace {
+constexpr const char* kSimFaultNames[] = {
+    "slot-alloc-fail", "resolver-error", "resolver-timeout", "resolver-delay", "queue-full",
+    "network-down",    "cleanup",        "window-destroy",   "blocking",
+};
+static_assert(sizeof(kSimFaultNames) / sizeof(kSimFaultNames[0]) ==
+              static_cast<int>(SimFault::kCount));
+}  // namespace
+
+const char* SimFaultName(SimFault f) {
+  int i = static_cast<int>(f);
+  return i < static_cast<int>(SimFault::kCount) ? kSimFaultNames[i] : "?";
+}
+
+bool ParseSimFaults(const std::string& csv, uint32_t* mask, std::string* error) {
+  if (csv == "all") {
+    *mask = kAllSimFaults;
+    return true;
+  }
+  *mask = 0;
+  if (csv == "none" || csv.empty()) return true;
+  std::stringstream in(csv);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    bool found = false;
+    for (int i = 0; i < static_cast<int>(SimFault::kCount); ++i) {
+      if (name == kSimFaultNames[i]) {
+        *mask |= 1u << i;
+        found = true;
+      }
+    }
+    if (!found) {
+      *error = "unknown fault '" + name + "'; known: all, none";
+      for (const char* n : kSimFaultNames) *error += std::string(", ") + n;
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> ScenarioNames() {
+  return {"standard", "cancel-race", "cleanup", "blocking", "tiny", "handle-wrap"};
+}
+
+bool LookupScenario(const std::string& name, ScenarioConfig* out) {
+  ScenarioConfig c;
+  c.name = name;
+  if (name == "standard") {
+    // three application threads, twenty operations each, every operation in the mix
+  } else if (name == "cancel-race") {
+    c.app_threads = 2;
+    c.ops_per_thread = 12;
+    c.w_post = c.w_session = c.w_network = c.w_window = c.w_blocking = 0;
+    c.allowed_faults = 1u << static_cast<int>(SimFault::kResolverDelay);
+  } else if (name == "cleanup") {
+    c.ops_per_thread = 14;
+    c.w_session = 20;
+    c.w_window = 8;
+  } else if (name == "blocking") {
+    c.app_threads = 2;
+    c.ops_per_thread = 10;
+    c.w_blocking = 25;
+  } else if (name == "tiny") {
+    c.app_threads = 2;
+    c.ops_per_thread = 3;
+    c.initial_windows = 1;
+    c.w_post = c.w_session = c.w_network = c.w_window = c.w_blocking = 0;
+    c.allowed_faults = 0;
+  } else if (name == "handle-wrap") {
+    // One thread, one slot, enough start+cancel pairs to take a slot through 2^16 generations:
+    // handles must still never repeat.
+    c.app_threads = 1;
+    c.ops_per_thread = 600000;
+    c.initial_windows = 1;
+    c.table_slots = 1;
+    c.w_post = c.w_session = c.w_network = c.w_window = c.w_blocking = 0;
+    c.w_start = c.w_cancel = c.w_peek = 1;
+    c.cancel_last_only = true;
+    c.cycle_ops = true;
+    c.allowed_faults = 0;
+    c.max_steps = 20000000;
+  } else {
+    return false;
+  }
+  *out = c;
+  return true;
+}
+
+World::World(const ScenarioConfig& config, Scheduler* scheduler)
+    : config_(config), scheduler_(scheduler), checker_(&run_) {
+  auto resolver = std::make_unique<SimResolver>(this);
+  resolver_ = resolver.get();
+  engine_.SetBackend(std::move(resolver));
+  engine_.table.SetCapacityLimit(config.table_slots);
+  run_.app_threads = config.app_threads;
+}
+
+World::~World() = default;
+
+void World::Log(Event e) {
+  e.step = scheduler_->steps();
+  e.time_ms = scheduler_->NowMs();
+  int t = scheduler_->current();
+  e.thread = t < 0 ? 0 : t;
+  e.network_down = engine_.network_down.load(std::memory_order_relaxed);
+  run_.events.push_back(e);
+  if (violation_) return;
+  if (!checker_.OnEvent(run_.events.size() - 1)) violation_ = checker_.violation();
+}
+
+int World::AddWindow(HWND hwnd) {
+  windows_.push_back(hwnd);
+  run_.windows = static_cast<int>(windows_.size());
+  return static_cast<int>(windows_.size()) - 1;
+}
+
+int World::WindowIndex(HWND hwnd) const {
+  for (std::size_t i = 0; i < windows_.size(); ++i) {
+    if (windows_[i] == hwnd) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+}  // namespace wsaf::sim
