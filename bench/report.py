@@ -62,8 +62,13 @@ def merge(paths):
     merged = {"context": {}, "benchmarks": []}
     loads = []
     for path in paths:
-        with open(path) as f:
-            data = json.load(f)
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:  # a run that crashed leaves its JSON unfinished
+            merged["benchmarks"].append({"name": os.path.basename(path), "error_occurred": True,
+                                         "error_message": f"results unreadable: {e}"})
+            continue
         ctx = data.get("context", {})
         if not merged["context"]:
             merged["context"] = dict(ctx)

@@ -332,6 +332,11 @@ void Judge(int status, const hostent* host) {
                  g_net->sends);
   }
   if (error != 0 || host == nullptr) return;  // Finish: no host is WSANO_RECOVERY
+  if (o.check_family && o.family == AF_INET) {
+    // What CaresBackend::Finish makes of it: an answer of the wrong family is WSANO_DATA.
+    wsaf::LookupAnswer answer = wsaf::AnswerFromAres(wsaf::RequestKind::kHostByName, status, host);
+    if (answer.host == nullptr) return;
+  }
   // Only where our code asks (the production lookups): for AF_INET6 and AF_UNSPEC c-ares 1.18
   // keeps whatever address records the reply holds, which no wsafault path relies on.
   if (o.check_family && host->h_addrtype != o.family) {

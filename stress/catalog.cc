@@ -77,6 +77,11 @@ Query Serv(Kind kind, const char* label, const char* name, const char* proto, in
   return q;
 }
 
+Query BigTcp(Query q) {
+  q.tcp = true;
+  return q;
+}
+
 std::vector<Query> Build() {
   const Kind kPN = Kind::kProtoByName, kPNum = Kind::kProtoByNumber;
   const Kind kSN = Kind::kServByName, kSP = Kind::kServByPort;
@@ -87,7 +92,7 @@ std::vector<Query> Build() {
       Host("alias2.test", 0, "alias.test|host1.test|alias2.test", 1, V4(10, 0, 0, 1)),
       Host("nosuch.test", WSAHOST_NOT_FOUND),
       Host("v6only.test", WSANO_DATA),
-      Host("big.test", 0, "big.test", 120, V4(10, 3, 0, 1)),
+      BigTcp(Host("big.test", 0, "big.test", 120, V4(10, 3, 0, 1))),
       Host("10.9.8.7", 0, "10.9.8.7", 1, V4(10, 9, 8, 7), /*dns=*/false),
       AddrV4("10.0.0.1", V4(10, 0, 0, 1), 0, "host1.test"),
       AddrV4("10.0.0.2", V4(10, 0, 0, 2), 0, "host2.test"),

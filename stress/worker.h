@@ -72,7 +72,7 @@ class Worker {
     uint64_t digest;
   };
 
-  // --- Operations (worker.cc) ---
+  // --- Operations (worker.cc; pumping and windows in worker_windows.cc) ---
   void Step();
   // forced_plan: a cancel plan to use (kCount: none) instead of a random one. forced_query:
   // a catalog index (-1: random). locked_window: the caller holds that window's pump lock and

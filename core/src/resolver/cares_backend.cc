@@ -201,12 +201,8 @@ void CaresBackend::OnHost(void* arg, int status, int /*timeouts*/, hostent* host
 void CaresBackend::Finish(QueryContext* ctx, int status, hostent* host) {
   CaresBackend* self = ctx->self;
   --ctx->channel->outstanding;
-  LookupAnswer a;
-  a.error = WinsockErrorFromAres(status);
-  if (a.error == 0) {
-    if (host == nullptr) a.error = WSANO_RECOVERY;
-    else a.host = host;
-  }
+  LookupAnswer a =
+      AnswerFromAres(self->engine_.table.RequestOf(ctx->index).kind, status, host);
   DeliverAnswer(self->engine_.table, self->engine_.windows, self->engine_.network_down,
                 ctx->handle, a);
   delete ctx;

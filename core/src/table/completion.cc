@@ -25,6 +25,20 @@ int WinsockErrorFromAres(int status) {
   }
 }
 
+LookupAnswer AnswerFromAres(RequestKind kind, int ares_status, const hostent* host) {
+  LookupAnswer a;
+  a.error = WinsockErrorFromAres(ares_status);
+  if (a.error != 0) return a;
+  if (host == nullptr) {
+    a.error = WSANO_RECOVERY;
+  } else if (kind == RequestKind::kHostByName && (host->h_addrtype != AF_INET || host->h_length != 4)) {
+    a.error = WSANO_DATA;  // found by dns_reply_fuzzer
+  } else {
+    a.host = host;
+  }
+  return a;
+}
+
 namespace {
 
 PackResult PackAnswer(const LookupAnswer& a, char* buf, std::size_t len) {

@@ -32,6 +32,11 @@ struct LookupAnswer {
 // Maps a c-ares status to the Winsock error SPEC.md assigns it.
 int WinsockErrorFromAres(int ares_status);
 
+// What a c-ares host callback means for a request of `kind`: the error, or the host. A
+// success without a host is WSANO_RECOVERY; a GetHostByName answer that is not IPv4 is
+// WSANO_DATA (c-ares 1.18 passes on AAAA records a server put in the answer to an A query).
+LookupAnswer AnswerFromAres(RequestKind kind, int ares_status, const hostent* host);
+
 void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const std::atomic<bool>& network_down,
                    uint64_t handle, const LookupAnswer& answer);
 

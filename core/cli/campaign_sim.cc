@@ -1,0 +1,193 @@
+// Lane 0: the deterministic simulation, in this process, on one thread (the simulator binds
+// process-wide seams, so two simulated runs may never overlap in one process).
+//
+// Each stage (random, then PCT) rotates through the standard scenarios in slices of a quarter
+// second, each scenario with a strategy of its own, and publishes its counts and coverage to
+// the board four times a second. A planted bug that needs a scenario of its own (2^16 requests
+// on one slot: handle-wrap) gets that scenario instead. The first violation ends the stage: its
+// tape is shrunk, written as a replay file, and drawn.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "campaign.h"
+#include "campaign_util.h"
+#include "sim/runner.h"
+
+namespace wsaf::campaign {
+
+namespace {
+
+constexpr double kSlice = 0.25;        // seconds per scenario before rotating
+constexpr double kPublishEvery = 0.25;
+constexpr uint64_t kShrinkMaxSteps = 200000;  // longer runs replay too slowly to shrink
+
+struct Slot {
+  sim::RunSettings settings;
+  std::unique_ptr<sim::Strategy> strategy;
+  uint64_t next_run = 0;
+};
+
+std::vector<std::string> ScenariosFor(const Options& opt, Mutant mutant, double budget, bool random) {
+  if (mutant == Mutant::kSixteenBitHandles) return {"handle-wrap"};
+  std::vector<std::string> names = {"standard", "cancel-race", "cleanup", "blocking", "tiny"};
+  // One handle-wrap run (600,000 operations, ~5 s) checks the real generation never repeats;
+  // only worth it in a long clean campaign.
+  if (mutant == Mutant::kNone && random && !opt.zoo && budget >= 60) names.insert(names.begin(), "handle-wrap");
+  return names;
+}
+
+struct SimStage {
+  const Options& opt;
+  Mutant mutant;
+  Board* board;
+  int index;
+  double deadline;
+  const std::string& tape_dir;
+  const std::atomic<bool>* stop;
+  std::vector<Slot> slots;
+  std::vector<std::string> names;
+  check::Coverage coverage;
+  uint64_t runs = 0;
+  double start = 0;
+
+  void Publish(double now, const std::string& scenario) {
+    std::lock_guard<std::mutex> lock(board->mu);
+    Stage& s = board->stages[index];
+    s.runs = runs;
+    s.rate = runs / std::max(now - start, 1e-6);
+    s.coverage = coverage;
+    s.note = "scenario " + scenario;
+  }
+
+  void Capture(std::size_t slot, const sim::RunResult& r, double found_at);
+  bool Run();
+};
+
+void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_at) {
+  const sim::RunSettings& settings = slots[slot].settings;
+  const sim::Violation& v = *r.violation;
+  Failure f;
+  {
+    std::lock_guard<std::mutex> lock(board->mu);
+    f.stage_id = board->stages[index].id;
+    f.group = board->stages[index].group;
+  }
+  f.invariant = v.invariant;
+  f.detail = v.detail;
+  f.scenario = names[slot];
+  f.mutant = MutantName(mutant);
+  f.after = found_at - start;
+  f.wall = found_at - board->t0;
+  f.runs = runs;
+  f.original_tape_bytes = r.tape.size();
+  f.tape = r.tape;
+  if (r.steps <= kShrinkMaxSteps) {
+    double left = std::clamp(deadline - Now(), 2.0, opt.zoo ? 5.0 : 15.0);
+    sim::ShrinkStats st;
+    f.tape = sim::ShrinkTape(settings, r.tape, v.invariant, 3000, left, &st);
+  } else {
+    f.timeline_note = "not shrunk: the run is too long to replay thousands of times";
+  }
+  DrawFailure(settings, f.tape, &f);
+  sim::TapeFile file;
+  file.scenario = names[slot];
+  file.mutant = mutant;
+  file.allowed_faults = settings.scenario.allowed_faults;
+  file.tape = f.tape;
+  f.tape_path = JoinPath(tape_dir, f.stage_id + "-" + f.scenario + "-" + f.mutant + "-" + v.invariant + ".tape");
+  std::string error;
+  if (sim::WriteTapeFile(f.tape_path, file, &error)) {
+    f.replay = opt.self + " replay " + f.tape_path;
+  } else {
+    f.replay = "(tape not written: " + error + ")";
+  }
+  std::lock_guard<std::mutex> lock(board->mu);
+  Stage& s = board->stages[index];
+  s.failures = 1;
+  s.found_after = f.after;
+  s.runs_to_find = runs;
+  board->notices.push_back(Printf("%s found %s after %s (%s runs, %s): %s", s.title.c_str(),
+                                  f.invariant.c_str(), Seconds(f.after).c_str(), Count(runs).c_str(),
+                                  f.scenario.c_str(), f.replay.c_str()));
+  board->failures.push_back(std::move(f));
+}
+
+// Returns true when a violation ended the stage.
+bool SimStage::Run() {
+  std::string spec;
+  uint64_t seed = opt.seed;
+  {
+    std::lock_guard<std::mutex> lock(board->mu);
+    Group g = board->stages[index].group;
+    spec = g == Group::kSimRandom ? "random" : "pct:" + std::to_string(opt.pct_depth);
+    seed += g == Group::kSimRandom ? 0 : 7919;
+  }
+  names = ScenariosFor(opt, mutant, deadline - start, spec == "random");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    Slot slot;
+    sim::LookupScenario(names[i], &slot.settings.scenario);
+    std::string error;
+    slot.strategy = sim::MakeStrategy(spec, seed * 31 + i, &error);
+    slots.push_back(std::move(slot));
+  }
+  double last_publish = start;
+  for (std::size_t turn = 0; !stop->load(); ++turn) {
+    std::size_t k = turn % slots.size();
+    double slice_end = std::min(Now() + kSlice, deadline);
+    if (Now() >= deadline) break;
+    do {
+      Slot& slot = slots[k];
+      sim::RunResult r = sim::RunOnce(slot.settings, slot.strategy.get(), slot.next_run++);
+      ++runs;
+      coverage.Merge(r.coverage);
+      double now = Now();
+      if (r.violation) {
+        Publish(now, names[k]);
+        Capture(k, r, now);
+        return true;
+      }
+      if (now - last_publish >= kPublishEvery) {
+        Publish(now, names[k]);
+        last_publish = now;
+      }
+    } while (Now() < slice_end && !stop->load());
+  }
+  Publish(Now(), names.back());
+  return false;
+}
+
+}  // namespace
+
+void RunSimLane(const Options& opt, Mutant mutant, Board* board, double deadline,
+                const std::string& tape_dir, const std::atomic<bool>* stop) {
+  SelectMutant(mutant);
+  for (std::size_t i = 0; i < board->stages.size(); ++i) {
+    double now = Now();
+    double budget = 0;
+    {
+      std::lock_guard<std::mutex> lock(board->mu);
+      Stage& s = board->stages[i];
+      if (s.lane != 0 || s.state != State::kWaiting) continue;
+      budget = ShareOfLane(board->stages, static_cast<int>(i), deadline - now);
+      s.state = State::kRunning;
+      s.start = now - board->t0;
+      s.budget = budget;
+    }
+    bool found = false;
+    std::string scenarios;
+    if (budget > 0.05 && !stop->load()) {
+      SimStage stage{opt, mutant, board, static_cast<int>(i), now + budget, tape_dir, stop, {}, {}, {}, 0, now};
+      found = stage.Run();
+      for (const std::string& n : stage.names) scenarios += (scenarios.empty() ? "" : ", ") + n;
+    }
+    std::lock_guard<std::mutex> lock(board->mu);
+    Stage& s = board->stages[i];
+    s.end = Now() - board->t0;
+    s.state = found ? State::kFound : State::kDone;
+    s.note = "scenarios: " + scenarios;
+  }
+}
+
+}  // namespace wsaf::campaign
