@@ -150,18 +150,22 @@ class Filler {
   double started_at_s_ = 0;
 };
 
+// The bound of BM_WsafStartCancel_Bounded and of the occupancy pairs' headroom: 16 MiB of slots,
+// a whole number of chunks.
+inline constexpr uint32_t kBoundedSlots = 65536;
+
 double NowSeconds();
 // A buffer the library may write results into at any time; never read.
 char* ScratchBuffer();
 inline constexpr int kScratchSize = MAXGETHOSTSTRUCT;
 
 // Registration, in the order the suite runs (main.cc calls them).
-void RegisterPairBenchmarks();       // cancel_bench.cc: ours, single thread
+void RegisterPairBenchmarks();       // cancel_bench.cc: ours, single thread (bounded first)
 void RegisterPeerBenchmarks();       // peers.cc: glibc, libuv, mutex map, floor
 void RegisterDispatchBenchmarks();   // dns_bench.cc: window post/peek
 void RegisterEndToEndBenchmarks();   // dns_bench.cc: API and raw c-ares lookups
 void RegisterLoadBenchmarks();       // cancel_bench.cc: threads
-void RegisterOccupancyBenchmarks();  // cancel_bench.cc: occupancy and memory
+void RegisterOccupancyBenchmarks();  // occupancy_bench.cc: occupancy and memory
 
 }  // namespace wsaf_bench
 

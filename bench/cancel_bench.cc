@@ -1,16 +1,14 @@
-// Our start+cancel pairs: single thread (BM_WsafStartCancel_Pair), under load with threads
-// (BM_WsafCancel_UnderLoad, beside BM_BaselineMutexMap_UnderLoad), against occupancy
-// (BM_WsafCancel_Occupancy*), and memory (BM_WsafMemory_*).
+// Our start+cancel pairs: single thread (BM_WsafStartCancel_Pair, BM_WsafStartCancel_Bounded)
+// and under load with threads (BM_WsafCancel_UnderLoad, beside BM_BaselineMutexMap_UnderLoad).
+// Occupancy and memory are in occupancy_bench.cc.
 //
 // Every request is a WSAAsyncGetHostByName of a numeric address: c-ares answers it without a
 // packet, so the resolver thread completes whatever cancel does not catch first, and cancel
 // races a real completion. A lost race (WSAEALREADY) means a message on the window: it is
 // pumped inside the timed loop, as a real client would have to.
-#include <algorithm>
 #include <array>
-#include <chrono>
 #include <atomic>
-#include <memory>
+#include <chrono>
 #include <thread>
 
 #include "baselines.h"
@@ -51,8 +49,6 @@ void BM_WsafStartCancel_Pair(benchmark::State& state) {
 // tries again, as an application would. Runs first, while the table is still small. This is the
 // rate the resolver can sustain with bounded memory; the unbounded pairs above may run ahead of
 // it and grow the table instead.
-constexpr uint32_t kBoundedSlots = 65536;
-
 void BM_WsafStartCancel_Bounded(benchmark::State& state) {
   BenchEnv& env = BenchEnv::Get();
   HWND w = env.window();
@@ -267,162 +263,6 @@ void BM_BaselineMutexMap_UnderLoad(benchmark::State& state) {
   ReportCanceler(state, out);
 }
 
-// --- Occupancy ----------------------------------------------------------------------------
-
-// range(0) = outstanding requests, the measured one included: the filler holds range(0) - 1,
-// then start+cancel pairs run on top. To price the cancel path rather than the resolver's lag,
-// the table is capped at its fill + kBoundedSlots (never below what it already has): a start
-// that finds no free slot yields and retries, as in BM_WsafStartCancel_Bounded, instead of
-// growing the table while the resolver catches up.
-void OccupancyPairs(benchmark::State& state, Filler::Mode mode) {
-  BenchEnv& env = BenchEnv::Get();
-  std::string error;
-  uint64_t fill = static_cast<uint64_t>(state.range(0)) - 1;
-  env.RestoreTableLimit();
-  if (!Filler::Get().FillTo(mode, fill, &error)) {
-    state.SkipWithError(error.c_str());
-    return;
-  }
-  env.WaitTableSettled(10000);
-  // Whole chunks only: a limit inside a chunk allocates that chunk short, and raising the limit
-  // afterwards hands out slots past its end (a library bug: the suite must step around it).
-  constexpr uint64_t kChunk = wsaf::TaskTable::kChunkSlots;
-  uint64_t cap = std::max<uint64_t>(env.table().capacity(), fill + kBoundedSlots);
-  cap = std::min<uint64_t>((cap + kChunk - 1) / kChunk * kChunk, GetFlags().table_limit);
-  env.table().SetCapacityLimit(static_cast<uint32_t>(cap));
-  HWND w = env.window();
-  Outcomes out;
-  uint64_t pumped = 0, would_block = 0;
-  for (auto _ : state) {
-    HANDLE h;
-    for (;;) {
-      h = WSAAsyncGetHostByName(w, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
-      if (h != nullptr || WSAGetLastError() != WSAEWOULDBLOCK) break;
-      ++would_block;
-      std::this_thread::yield();
-    }
-    CancelAndCount(h, &out);
-    if (out.too_late + out.already_done > pumped) pumped += PumpAll(w);
-  }
-  pumped += PumpAtLeast(w, out.too_late + out.already_done - pumped, 5000);
-  env.RestoreTableLimit();
-  out.Report(state);
-  state.counters["table_slots"] = env.table().capacity();
-  state.counters["would_block_per_pair"] =
-      static_cast<double>(would_block) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
-  state.SetItemsProcessed(state.iterations());
-}
-
-// The table's occupancy: requests that completed into windows nobody pumps (QUEUED slots).
-void BM_WsafCancel_Occupancy(benchmark::State& state) {
-  OccupancyPairs(state, Filler::Mode::kQueued);
-}
-
-// Requests pending in c-ares (queries the drop server never answers). Capped well below
-// 1,000,000: c-ares 1.18's cost to start a query grows with the queries it holds (about 20 us
-// each at 50,000 held, 130 us at 300,000), so a million would take most of an hour to set up.
-void BM_WsafCancel_OccupancyPending(benchmark::State& state) {
-  OccupancyPairs(state, Filler::Mode::kPending);
-}
-
-// --- Memory -------------------------------------------------------------------------------
-
-// Heap bytes a table slot costs: a fresh table grows by one chunk (the engine's table may have
-// grown already, so its growth says nothing).
-double TableBytesPerSlot() {
-  auto table = std::make_unique<wsaf::TaskTable>();
-  table->AddSessionRef();
-  int64_t heap0 = HeapInUseBytes();
-  wsaf::RequestArgs args;
-  args.name = kNumericHost;
-  uint64_t handle;
-  table->Start(args, table->Session(), &handle);
-  double bytes = static_cast<double>(HeapInUseBytes() - heap0) / table->capacity();
-  table->ReleaseSessionRef();
-  return bytes;
-}
-
-// range(0) = 1: requests pending in c-ares (queries to the drop server); 0: requests queued in
-// windows nobody pumps. range(1) = how many. Memory per request, all in (table slot, c-ares
-// query or queued message, our handle list excluded).
-void BM_WsafMemory_Outstanding(benchmark::State& state) {
-  BenchEnv& env = BenchEnv::Get();
-  Filler::Mode mode = state.range(0) != 0 ? Filler::Mode::kPending : Filler::Mode::kQueued;
-  uint64_t n = static_cast<uint64_t>(state.range(1));
-  int64_t rss = 0, heap = 0;
-  uint32_t slots0 = 0, slots1 = 0;
-  std::string error;
-  for (auto _ : state) {
-    state.PauseTiming();
-    Filler::Get().Clear();
-    Filler::Get().Reserve(n);
-    slots0 = env.table().capacity();
-    MemoryProbe mem;
-    mem.Start();
-    state.ResumeTiming();
-    if (!Filler::Get().FillTo(mode, n, &error)) {
-      state.SkipWithError(error.c_str());
-      return;
-    }
-    state.PauseTiming();
-    rss = mem.RssDelta();
-    heap = mem.HeapDelta();
-    slots1 = env.table().capacity();
-    state.ResumeTiming();
-  }
-  state.counters["rss_B_per_outstanding"] = static_cast<double>(rss) / n;
-  state.counters["heap_B_per_outstanding"] = static_cast<double>(heap) / n;
-  double slot_bytes = TableBytesPerSlot();
-  double slots_added = static_cast<double>(slots1) - slots0;
-  state.counters["table_B_per_slot"] = slot_bytes;
-  state.counters["table_slots_added"] = slots_added;
-  // A slot per request, whether the table grew during this fill or earlier.
-  state.counters["total_B_per_outstanding"] =
-      (static_cast<double>(heap) - slots_added * slot_bytes) / n + slot_bytes;
-  state.SetItemsProcessed(state.iterations() * n);
-}
-
-// range(0) start+cancel pairs after a warm-up: what stays behind once the resolver caught up.
-void BM_WsafMemory_Canceled(benchmark::State& state) {
-  BenchEnv& env = BenchEnv::Get();
-  HWND w = env.window();
-  Filler::Get().Clear();
-  const uint64_t n = static_cast<uint64_t>(state.range(0));
-  constexpr int kBatch = 64;
-  HANDLE handles[kBatch];
-  auto run = [&](uint64_t pairs, Outcomes* out) {
-    uint64_t pumped = 0;
-    for (uint64_t done = 0; done < pairs; done += kBatch) {
-      for (int i = 0; i < kBatch; ++i) {
-        handles[i] = WSAAsyncGetHostByName(w, kMsg, kNumericHost, ScratchBuffer(), kScratchSize);
-      }
-      for (int i = 0; i < kBatch; ++i) CancelAndCount(handles[i], out);
-      if (out->too_late + out->already_done > pumped) pumped += PumpAll(w);
-    }
-    PumpAtLeast(w, out->too_late + out->already_done - pumped, 5000);
-  };
-  Outcomes out;
-  MemoryProbe mem;
-  uint32_t slots0 = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    Outcomes warm;
-    run(100000, &warm);
-    env.WaitTableSettled(10000);
-    slots0 = env.table().capacity();
-    mem.Start();
-    state.ResumeTiming();
-    run(n, &out);
-  }
-  env.WaitTableSettled(10000);
-  state.counters["rss_growth_B"] = static_cast<double>(mem.RssDelta());
-  state.counters["heap_growth_B"] = static_cast<double>(mem.HeapDelta());
-  state.counters["table_slots_added"] = static_cast<double>(env.table().capacity()) - slots0;
-  mem.ReportPerCancel(state, out.canceled);
-  out.Report(state);
-  state.SetItemsProcessed(state.iterations() * n);
-}
-
 }  // namespace
 
 void RegisterPairBenchmarks() {
@@ -440,36 +280,6 @@ void RegisterLoadBenchmarks() {
     b->Threads(2)->Threads(4)->UseRealTime();
     if (GetFlags().smoke) b->Iterations(2000);
   }
-}
-
-void RegisterOccupancyBenchmarks() {
-  const bool smoke = GetFlags().smoke;
-  // Pending first: the queued million leaves the table with a million slots, which would
-  // loosen the pending series' cap.
-  auto* pending = benchmark::RegisterBenchmark("BM_WsafCancel_OccupancyPending",
-                                               BM_WsafCancel_OccupancyPending);
-  auto* queued = benchmark::RegisterBenchmark("BM_WsafCancel_Occupancy", BM_WsafCancel_Occupancy);
-  queued->ArgName("outstanding")->UseRealTime();
-  pending->ArgName("outstanding")->UseRealTime();
-  for (int64_t s : smoke ? std::vector<int64_t>{1, 1000}
-                         : std::vector<int64_t>{1, 1000, 100000, 1000000}) {
-    queued->Arg(s);
-  }
-  for (int64_t s : smoke ? std::vector<int64_t>{1, 1000} : std::vector<int64_t>{1, 1000, 50000}) {
-    pending->Arg(s);
-  }
-  auto* mem = benchmark::RegisterBenchmark("BM_WsafMemory_Outstanding", BM_WsafMemory_Outstanding);
-  mem->ArgNames({"pending", "outstanding"})->Iterations(1)->UseRealTime();
-  mem->Unit(benchmark::kMillisecond);
-  if (smoke) {
-    mem->Args({1, 1000})->Args({0, 1000});
-  } else {
-    mem->Args({1, 50000})->Args({0, 1000000});
-  }
-  auto* canceled = benchmark::RegisterBenchmark("BM_WsafMemory_Canceled", BM_WsafMemory_Canceled);
-  canceled->ArgName("canceled")->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
-  canceled->Arg(smoke ? 10000 : 1000000);
-  if (GetFlags().long_runs) canceled->Arg(10000000);
 }
 
 }  // namespace wsaf_bench

@@ -10,10 +10,10 @@
 namespace wsaf::stress {
 
 const char* MomentName(CancelMoment m) {
-  static const char* const kNames[] = {"immediate",      "after-yield",  "delayed", "when-queued",
-                                       "after-dispatch", "twice",        "stale",   "zero",
-                                       "never-issued",   "cross-thread", "orphan",  "race",
-                                       "probe"};
+  static const char* const kNames[] = {"immediate",   "after-yield",    "after-spin",   "delayed",
+                                       "when-queued", "after-dispatch", "twice",        "stale",
+                                       "zero",        "never-issued",   "cross-thread", "orphan",
+                                       "race",        "probe"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<int>(CancelMoment::kCount));
   auto i = static_cast<int>(m);
   return i < static_cast<int>(CancelMoment::kCount) ? kNames[i] : "?";

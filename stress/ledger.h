@@ -34,6 +34,7 @@ namespace wsaf::stress {
 enum class CancelMoment : uint8_t {
   kImmediate,      // right after the start returned
   kAfterYield,     // after a yield
+  kAfterSpin,      // after a busy wait of 0-40 us: about when the resolver commits
   kDelayed,        // a few milliseconds later
   kWhenQueued,     // after PeekMessage PM_NOREMOVE showed the message
   kAfterDispatch,  // after the message was removed

@@ -191,9 +191,9 @@ uint64_t Worker::StartOne(std::optional<CancelMoment> forced_plan, int forced_qu
     plan = *forced_plan;
   } else if (rng_.Chance(run_.opts.cancel_ratio)) {
     static constexpr CancelMoment kPlans[] = {
-        CancelMoment::kImmediate,     CancelMoment::kImmediate, CancelMoment::kAfterYield,
-        CancelMoment::kDelayed,       CancelMoment::kDelayed,   CancelMoment::kWhenQueued,
-        CancelMoment::kAfterDispatch, CancelMoment::kTwice};
+        CancelMoment::kImmediate,  CancelMoment::kImmediate,     CancelMoment::kAfterYield,
+        CancelMoment::kAfterSpin,  CancelMoment::kDelayed,       CancelMoment::kDelayed,
+        CancelMoment::kWhenQueued, CancelMoment::kAfterDispatch, CancelMoment::kTwice};
     plan = kPlans[rng_.Below(sizeof(kPlans) / sizeof(kPlans[0]))];
   }
   live_.push_back(Live{r, k, plan, 0});
@@ -212,6 +212,15 @@ void Worker::ApplyPlanNow(Live& l) {
       std::this_thread::yield();
       checker_.Cancel(h, l.plan);
       break;
+    case CancelMoment::kAfterSpin: {
+      // A wake-up of the resolver thread takes some microseconds: spinning a random part of
+      // that lands the cancel near the commit, where a check-then-act cancel goes wrong.
+      int64_t until = NowUs() + rng_.Below(40);
+      while (NowUs() < until) {
+      }
+      checker_.Cancel(h, l.plan);
+      break;
+    }
     case CancelMoment::kTwice:
       checker_.Cancel(h, CancelMoment::kImmediate);
       checker_.Cancel(h, CancelMoment::kTwice);

@@ -220,9 +220,13 @@ int ParseOptions(int argc, char** argv, Options* o) {
     std::fprintf(stderr, "campaign: --source-dir %s is not the wsafault repository\n", source_arg.c_str());
     return kExitCannotRun;
   }
-  o->source_dir = source_arg.empty() ? FindSourceDir(exe) : source_arg;
+  o->source_dir = Absolute(source_arg.empty() ? FindSourceDir(exe) : source_arg);
   if (!ResolveBinaries(o, fuzz_arg, asan_arg, tsan_arg)) return kExitCannotRun;
-  o->report_dir = DirName(o->report_html);
+  // Children run in directories of their own: every path they are given is absolute.
+  o->fuzz_dir = Absolute(o->fuzz_dir);
+  o->stress_asan = Absolute(o->stress_asan);
+  o->stress_tsan = Absolute(o->stress_tsan);
+  o->report_dir = Absolute(DirName(o->report_html));
   return kExitClean;
 }
 

@@ -178,7 +178,8 @@ void ChildLane::Finish(int exit_code) {
   Stage& s = board_->stages[current_];
   s.end = Now() - board_->t0;
   s.exit_code = exit_code;
-  s.note = "log: " + JoinPath(work_dir_, s.id + ".log");
+  if (s.rate == 0 && s.runs > 0) s.rate = s.runs / std::max(s.Elapsed(0), 1e-3);
+  s.note = "log: " + Shown(JoinPath(work_dir_, s.id + ".log"));
   if (f.found) {
     Failure fl;
     fl.stage_id = s.id;
@@ -189,11 +190,13 @@ void ChildLane::Finish(int exit_code) {
     fl.mutant = MutantName(mutant_);
     fl.after = found_at_ - started_;
     fl.wall = found_at_ - board_->t0;
-    fl.runs = fuzz_ ? f.runs : f.runs_at_find;
+    // A fuzzer stops at its first crash; the stress driver may report before its first
+    // progress line, and then stops within milliseconds: its total is the better count.
+    fl.runs = fuzz_ || f.runs_at_find == 0 ? f.runs : f.runs_at_find;
     for (const std::string& line : f.excerpt) fl.log_excerpt += line + "\n";
     if (!f.tape_file.empty()) {
       fl.tape_path = f.tape_file[0] == '/' ? f.tape_file : JoinPath(cwd_, f.tape_file);
-      fl.replay = opt_.self + " replay " + fl.tape_path;
+      fl.replay = opt_.self + " replay " + Shown(fl.tape_path);
     } else if (!f.artifact.empty()) {
       fl.replay = (mutant_ != Mutant::kNone && s.target == "ops_fuzzer"
                        ? std::string("WSAFAULT_MUTANT=") + MutantName(mutant_) + " " : std::string()) +
@@ -208,11 +211,14 @@ void ChildLane::Finish(int exit_code) {
                                      Seconds(fl.after).c_str(), Count(fl.runs).c_str(), s.unit.c_str(),
                                      fl.replay.c_str()));
     board_->failures.push_back(std::move(fl));
+  } else if (f.unknown_mutant) {
+    s.state = State::kSkipped;
+    s.note = Printf("%s predates the planted bug %s: rebuild it", Shown(s.program).c_str(), MutantName(mutant_));
   } else if (f.usage_error || exit_code == 2 || exit_code == 126 || exit_code == 127 ||
              (exit_code != 0 && !terminated_)) {
     s.state = State::kError;
     s.note = Printf("exit %d: %s (log: %s)", exit_code, f.tail.empty() ? "no output" : f.tail.back().c_str(),
-                    JoinPath(work_dir_, s.id + ".log").c_str());
+                    Shown(JoinPath(work_dir_, s.id + ".log")).c_str());
     board_->notices.push_back(s.title + " could not run: " + s.note);
   } else {
     s.state = State::kDone;

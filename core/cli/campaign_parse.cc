@@ -75,12 +75,15 @@ void FuzzerOutput::Line(const std::string& line) {
     if (NumberAfter(line, "corp: ", &v)) f_.corpus = static_cast<uint64_t>(v);
     return;
   }
-  if (StartsWith(line, "stat::number_of_executed_units:") && NumberAfter(line, ":", &v)) {
+  if (StartsWith(line, "stat::number_of_executed_units:") && NumberAfter(line, "units:", &v)) {
     f_.runs = static_cast<uint64_t>(v);
-  } else if (StartsWith(line, "stat::average_exec_per_sec:") && NumberAfter(line, ":", &v)) {
-    f_.rate = v;
-  } else if (StartsWith(line, "==WSAFAULT== ops_fuzzer: invariant violated: ")) {
-    if (!f_.found) f_.invariant = Rest(line, 45);
+  } else if (line.find("unknown WSAFAULT_MUTANT") != std::string::npos) {
+    f_.unknown_mutant = true;
+  } else if (StartsWith(line, "stat::average_exec_per_sec:") && NumberAfter(line, "per_sec:", &v)) {
+    if (v > 0 || f_.rate == 0) f_.rate = v;
+  } else if (StartsWith(line, "==WSAFAULT== ") && line.find(": invariant violated: ") != std::string::npos) {
+    // "==WSAFAULT== <target>: invariant violated: <name>"
+    if (!f_.found) f_.invariant = Rest(line, line.find(": invariant violated: ") + 22);
     f_.found = true;
     in_report_ = true;
   } else if (StartsWith(line, "==WSAFAULT== scenario: ")) {
@@ -147,6 +150,8 @@ void StressOutput::Line(const std::string& line) {
     f_.build = Rest(line, line.find(" build ") + 7);
   } else if (StartsWith(line, "usage:")) {
     f_.usage_error = true;
+  } else if (line.find("unknown mutant") != std::string::npos) {
+    f_.unknown_mutant = true;
   } else if (std::string verdict = Verdict(line); !verdict.empty()) {
     if (!f_.found) {
       f_.invariant = verdict;

@@ -18,6 +18,7 @@ struct ChildFigures {
   uint64_t cov = 0, features = 0, corpus = 0;  // libFuzzer
   bool found = false;     // a violation, a crash or a sanitizer report
   bool usage_error = false;
+  bool unknown_mutant = false;  // a binary built before the planted bug was added
   std::string invariant;  // the first report's one-line verdict
   std::string detail;
   std::string scenario;   // ops_fuzzer

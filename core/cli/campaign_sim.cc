@@ -99,7 +99,7 @@ void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_a
   f.tape_path = JoinPath(tape_dir, f.stage_id + "-" + f.scenario + "-" + f.mutant + "-" + v.invariant + ".tape");
   std::string error;
   if (sim::WriteTapeFile(f.tape_path, file, &error)) {
-    f.replay = opt.self + " replay " + f.tape_path;
+    f.replay = opt.self + " replay " + Shown(f.tape_path);
   } else {
     f.replay = "(tape not written: " + error + ")";
   }

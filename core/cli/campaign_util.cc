@@ -73,6 +73,26 @@ std::string DirName(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+namespace {
+std::string WorkingDir() {
+  char buf[4096];
+  return getcwd(buf, sizeof buf) != nullptr ? std::string(buf) : std::string(".");
+}
+}  // namespace
+
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  std::string rel = path;
+  while (rel.compare(0, 2, "./") == 0) rel.erase(0, 2);
+  if (rel == ".") return WorkingDir();
+  return WorkingDir() + "/" + rel;
+}
+
+std::string Shown(const std::string& path) {
+  std::string prefix = WorkingDir() + "/";
+  return path.compare(0, prefix.size(), prefix) == 0 ? path.substr(prefix.size()) : path;
+}
+
 std::string JoinPath(const std::string& a, const std::string& b) {
   if (a.empty() || a == ".") return b;
   return a.back() == '/' ? a + b : a + "/" + b;

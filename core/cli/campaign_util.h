@@ -21,6 +21,10 @@ bool WriteText(const std::string& path, const std::string& text, std::string* er
 bool FileExists(const std::string& path);
 bool IsExecutable(const std::string& path);
 std::string DirName(const std::string& path);
+// `path` from the root (children run in directories of their own); "." parts dropped.
+std::string Absolute(const std::string& path);
+// `path` relative to the working directory when below it: what a person types.
+std::string Shown(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);
 
 std::string HtmlEscape(const std::string& s);

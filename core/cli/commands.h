@@ -19,5 +19,7 @@ int RunSimCommand(int argc, char** argv);
 // wsafault replay FILE [--timeline out.svg]: replays a tape exactly.
 int RunReplayCommand(int argc, char** argv);
 int RunStressCommand(int argc, char** argv);  // wsafault stress [options]: stress/stress_driver.h
+// wsafault campaign [--time SEC] [--mutant NAME | --zoo] [--report FILE]: core/cli/campaign.h
+int RunCampaignCommand(int argc, char** argv);
 
 #endif  // WSAFAULT_CLI_COMMANDS_H_

@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"stress", &RunStressCommand, "real threads and an online checker against the embedded DNS server"},
     {"sim", &RunSimCommand, "explore the real table under the deterministic scheduler"},
     {"replay", &RunReplayCommand, "replay a tape exactly, with its timeline"},
+    {"campaign", &RunCampaignCommand, "the main job: simulation, fuzzing and sanitizer stress in one budget, with a report"},
 };
 
 void Usage(std::FILE* out) {

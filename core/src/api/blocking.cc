@@ -65,7 +65,7 @@ LPARAM WaitForAnswer(Engine& e, Window& w, uint64_t handle, uint32_t epoch, int*
       t.in_blocking_call = true;
       CurrentHook(e, t)();
       t.in_blocking_call = false;
-    } else if (w.WaitAndRemove(0, 0, &m, 50)) {
+    } else if (w.WaitAndRemove(0, 0, &m, 500)) {
       e.table.OnDispatched(m.task);
       return m.msg.lParam;
     }

@@ -30,6 +30,9 @@ HANDLE FailHandle(int error) {
 // *session is the word the caller must pass on to the table.
 int CheckSession(Engine& e, uint64_t* session) {
   *session = e.table.Session();
+  if (WSAF_MUTANT(kStartNetDownFirst) && e.network_down.load(std::memory_order_acquire)) {
+    return WSAENETDOWN;
+  }
   if (TaskTable::RefsOf(*session) == 0) return WSANOTINITIALISED;
   if (e.network_down.load(std::memory_order_acquire)) return WSAENETDOWN;
   if (seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;

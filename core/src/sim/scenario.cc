@@ -392,7 +392,7 @@ void AppThread::Drain() {
       LogMessage(EventType::kGet, got, 0, m);
       continue;
     }
-    s_.WaitFor(&kDrainKey, 100);  // virtual time: lets a 30 s timeout run out
+    s_.WaitFor(&kDrainKey, 1000);  // virtual time: lets a 30 s timeout run out
   }
   if (!w_.violated()) {
     Violation v;

@@ -96,6 +96,10 @@ void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const std::atomic<
     return;
   }
   int error = network_down.load(std::memory_order_acquire) ? WSAENETDOWN : answer.error;
+  if (error == WSAENETDOWN && WSAF_MUTANT(kNetworkDownDrops)) {
+    table.FinishDone(handle);  // the planted bug: the request vanishes
+    return;
+  }
   MSG msg{};
   msg.hwnd = r.hwnd;
   msg.message = r.msg;

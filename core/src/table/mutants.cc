@@ -28,6 +28,8 @@ constexpr MutantInfo kMutants[] = {
     {"sixteen-bit-handles", "the generation wraps after 2^16 requests per slot, so handles repeat"},
     {"double-delivery", "a completion that waited for queue room is posted twice"},
     {"buffer-overrun", "the buffer-size check is short by one pointer: results overrun by 8 bytes"},
+    {"start-netdown-first", "starts check the network before the session: WSAENETDOWN where WSANOTINITIALISED is due"},
+    {"network-down-drops", "a lookup that completes while the network is down is dropped instead of delivering WSAENETDOWN"},
 };
 static_assert(sizeof(kMutants) / sizeof(kMutants[0]) == static_cast<int>(Mutant::kCount));
 }  // namespace

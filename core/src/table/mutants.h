@@ -26,6 +26,8 @@ enum class Mutant : uint8_t {
   kSixteenBitHandles,      // the generation wraps at 2^16 requests per slot
   kDoubleDelivery,         // a completion that waited for queue room is posted twice
   kBufferOverrun,          // the size check is off by one pointer
+  kStartNetDownFirst,      // starts check the network before the session: WSAENETDOWN first
+  kNetworkDownDrops,       // a lookup completing while the network is down posts nothing
   kCount
 };
 
