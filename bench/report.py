@@ -506,13 +506,17 @@ def section_occupancy(res, out):
             pts.append((n, ns_per_item(e), cpu_ns_per_item(e)))
             rows.append([label, f"{n:,}", fmt_ns(ns_per_item(e)) +
                          fmt_cv(res.cv(name, outstanding=n)), fmt_ns(cpu_ns_per_item(e)),
-                         fmt_frac(e.get("canceled")), f"{int(e.get('table_slots', 0)):,}"])
+                         fmt_frac(e.get("canceled")), f"{int(e.get('table_slots', 0)):,}",
+                         f"{e.get('would_block_per_pair', 0):.4f}"])
         if pts:
             series.append((label, [(n, r) for n, r, _ in pts]))
             first, last = pts[0], pts[-1]
             verdicts.append((label, last[0], ratio(last[1], first[1]), ratio(last[2], first[2])))
+    out.append("The table is capped at N + 65,536 slots (whole chunks) during the pairs, so that "
+               "they price the cancel path rather than the resolver's backlog; a start that finds "
+               "the table full yields and retries (last column).\n")
     out.append(table(["held as", "outstanding", "ns / pair (wall)", "ns / pair (CPU)", "canceled",
-                      "table slots"], rows) + "\n")
+                      "table slots", "WSAEWOULDBLOCK retries / pair"], rows) + "\n")
     for label, n, r_wall, r_cpu in verdicts:
         out.append(f"- {label}: cost at {n:,} outstanding is {fmt_ratio(r_wall)} the cost at 1 "
                    f"(wall), {fmt_ratio(r_cpu)} (CPU).\n")
@@ -653,6 +657,10 @@ def main():
         ["Google Benchmark library build", ctx.get("library_build_type", "?")],
         ["command", f"`{args.command}`" if args.command else "?"],
         ["note", args.note or ""]]) + "\n")
+    if os.path.exists(os.path.join(args.out_dir, "analysis.md")):
+        out.append("What limits us where we miss a target, the profiles behind it, and the library "
+                   "bugs the suite ran into: [analysis.md](analysis.md) (written by hand, not "
+                   "regenerated).\n")
     if res.errors:
         out.append("**Benchmarks that reported an error:**\n")
         for name, msg in res.errors:

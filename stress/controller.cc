@@ -58,10 +58,16 @@ void Controller::Run() {
     Sum(&t);
     if (run_.opts.ops != 0 ? t.ops.Get() >= run_.opts.ops : now >= end_us_) break;
     if (now >= next_phase_us_) {
-      uint32_t pick = rng_.Below(10);
-      if (pick < 4) {
+      // Each round of three phases has one of each kind, in random order: every kind comes
+      // within the first seconds of even a short run.
+      if (phase_round_ == 0) phase_order_ = rng_.Below(6);
+      static constexpr int kOrders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                            {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+      int kind = kOrders[phase_order_][phase_round_];
+      phase_round_ = (phase_round_ + 1) % 3;
+      if (kind == 0) {
         SessionPhase(/*racing=*/true);
-      } else if (pick < 7) {
+      } else if (kind == 1) {
         SessionPhase(/*racing=*/false);
       } else {
         NetDownPhase();
@@ -224,8 +230,19 @@ void Controller::SessionPhase(bool racing) {
   if (racing) WaitStep("the race with the final cleanup", kStepTimeoutMs);
   run_.context.store(Context::kSessionDown, std::memory_order_release);
   CheckSlotsAfterCleanup(racing ? "after a raced final WSACleanup" : "after the final WSACleanup");
+  // The network is down as well (after a quiet cleanup, and after half the raced ones): the
+  // probes must still hear WSANOTINITIALISED, since SPEC.md checks the session first.
+  bool network_down_too = !racing || rng_.Chance(0.5);
+  if (network_down_too) {
+    run_.netdown_seq.fetch_add(1, std::memory_order_acq_rel);
+    wsaf_set_network_down(1);
+  }
   run_.board.Post(Phase::kPostCleanup);
   WaitStep("the post-cleanup checks", kStepTimeoutMs);
+  if (network_down_too) {
+    wsaf_set_network_down(0);
+    run_.netdown_seq.fetch_add(1, std::memory_order_acq_rel);
+  }
   WSADATA data;
   if (int rc = WSAStartup(MAKEWORD(2, 2), &data); rc != 0) {
     Violation("WSAStartup after a final cleanup answered " + std::string(ErrorName(rc)));
@@ -240,6 +257,10 @@ void Controller::SessionPhase(bool racing) {
 
 void Controller::NetDownPhase() {
   phase_ = "network down";
+  // Lookups must be in flight when the network goes down (SPEC.md: one that completes then
+  // delivers WSAENETDOWN), so answers are delayed around the phase, whatever --faults says.
+  SwitchFault(dns::Fault::kDelay, 30);
+  SleepUs(20'000);
   Pause();
   run_.netdown_seq.fetch_add(1, std::memory_order_acq_rel);  // odd: down
   wsaf_set_network_down(1);
@@ -248,7 +269,11 @@ void Controller::NetDownPhase() {
   WaitStep("the network-down probes", kStepTimeoutMs);
   wsaf_set_network_down(0);
   run_.netdown_seq.fetch_add(1, std::memory_order_acq_rel);
+  if (!run_.opts.faults) SwitchFault(dns::Fault::kNone, 0);
   run_.context.store(Context::kNormal, std::memory_order_release);
+  // No cleanup may swallow what the outage did to the lookups in flight: they deliver now.
+  run_.board.Post(Phase::kNetUp);
+  WaitStep("the delivery check after the network came back", run_.opts.drain_ms + kStepTimeoutMs);
   run_.pause_pending.store(false, std::memory_order_release);
   run_.board.Post(Phase::kRun);
   ++netdowns_;

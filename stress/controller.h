@@ -84,6 +84,8 @@ class Controller {
   uint64_t quiet_cleanups_ = 0, racing_cleanups_ = 0, netdowns_ = 0, fault_switches_ = 0;
   uint64_t nudges_ = 0;
   const char* phase_ = "run";
+  int phase_round_ = 0;  // position in the current round of the three phase kinds
+  uint32_t phase_order_ = 0;
   std::vector<Sample> samples_;
 };
 

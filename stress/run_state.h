@@ -78,7 +78,16 @@ class RecentHandles {
 };
 
 // The controller posts steps; every worker runs each step and arrives. All waits are bounded.
-enum class Phase : uint8_t { kRun, kPause, kRaceBurst, kPostCleanup, kNetDown, kDrain, kFinish };
+enum class Phase : uint8_t {
+  kRun,
+  kPause,
+  kRaceBurst,
+  kPostCleanup,
+  kNetDown,
+  kNetUp,  // every request that lived through the outage must now deliver
+  kDrain,
+  kFinish
+};
 
 class PhaseBoard {
  public:

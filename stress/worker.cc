@@ -86,6 +86,35 @@ void Worker::Step() {
   RunDueCancels();
   Settle();
   CheckQuarantine(false);
+  if (NowUs() >= next_overdue_check_us_) CheckOverdue();
+}
+
+// SPEC.md: a request that is not canceled posts exactly one message while its window lives.
+// A lookup ends within the DNS timeout (200 ms, one try) plus a fault's delay, so one silent
+// for the whole drain bound is lost: judged as the run goes, not only at its end.
+void Worker::CheckOverdue() {
+  int64_t now = NowUs();
+  next_overdue_check_us_ = now + 200'000;
+  int64_t limit = run_.opts.drain_ms * int64_t{1000};
+  auto overdue = [&](const Live& l) {
+    return !l.overdue_reported && now - l.rec->start_us > limit &&
+           l.rec->settled.load(std::memory_order_acquire) == Settled::kLive;
+  };
+  bool any = false;
+  for (const Live& l : live_) any = any || overdue(l);
+  if (!any) return;
+  for (int k = 0; k < kWindows; ++k) Pump(k, 64, false);  // it may just be waiting in a queue
+  Settle();
+  now = NowUs();
+  for (Live& l : live_) {
+    if (!overdue(l)) continue;
+    l.overdue_reported = true;
+    checker_.Violation("lost delivery: no message " +
+                           std::to_string((now - l.rec->start_us) / 1000) +
+                           " ms after the start, though the request was neither canceled nor "
+                           "orphaned",
+                       l.rec->handle);
+  }
 }
 
 // --- Starting ------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class Worker {
     int window;
     CancelMoment plan;  // kCount: no cancel planned
     int64_t cancel_at_us;
+    bool overdue_reported = false;
   };
   struct Held {
     Record* rec;
@@ -83,6 +84,7 @@ class Worker {
   void ApplyPlanNow(Live& l);
   void StartBadArgs();
   void RunDueCancels();
+  void CheckOverdue();
   void Pump(int k, int max, bool look_first);
   void Dispatch(const MSG& m, Via via);
   void GetOne();
@@ -106,6 +108,7 @@ class Worker {
   void RaceBurst();
   void AfterFinalCleanup();
   void NetDownStep();
+  void DrainLive();
   void Drain();
   void Finish();
   void ProbeNoSession(int expected);
@@ -126,6 +129,7 @@ class Worker {
   std::size_t stale_next_ = 0;
   int nested_ = 0;
   int64_t next_destroy_us_ = 0;
+  int64_t next_overdue_check_us_ = 0;
   uint64_t noise_seq_ = 0;
 };
 

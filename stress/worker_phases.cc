@@ -34,6 +34,9 @@ bool Worker::HandlePhases() {
         AfterFinalCleanup();
         break;
       case Phase::kNetDown:
+      case Phase::kNetUp:
+        DrainLive();
+        break;
         NetDownStep();
         break;
       case Phase::kDrain:
@@ -153,11 +156,32 @@ void Worker::AfterFinalCleanup() {
 // WSAENETDOWN (the checker allows it for requests that lived through the outage).
 void Worker::NetDownStep() {
   ProbeNoSession(WSAENETDOWN);
-  int64_t until = NowUs() + 5'000 + rng_.Below(20'000);
+  int64_t until = NowUs() + 40'000 + rng_.Below(30'000);  // past the phase's 30 ms delay
   while (NowUs() < until) {
     for (int k = 0; k < kWindows; ++k) Pump(k, 16, false);
     Settle();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// Pumps until every live request delivered (or was canceled by a planned cancel), within the
+// drain bound; reports the ones that never did. Lookups end within the DNS timeout plus a
+// fault's delay, far inside the bound.
+void Worker::DrainLive() {
+  int64_t deadline = NowUs() + run_.opts.drain_ms * int64_t{1000};
+  while (!live_.empty() && NowUs() < deadline && !run_.abort_checks.load()) {
+    for (int k = 0; k < kWindows; ++k) Pump(k, 64, false);
+    RunDueCancels();
+    Settle();
+    if (!live_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (run_.abort_checks.load()) return;
+  for (Live& l : live_) {
+    if (l.overdue_reported) continue;
+    l.overdue_reported = true;
+    checker_.Violation("lost delivery: no message within " + std::to_string(run_.opts.drain_ms) +
+                           " ms, though the request was neither canceled nor orphaned",
+                       l.rec->handle);
   }
 }
 
@@ -166,23 +190,12 @@ void Worker::NetDownStep() {
 void Worker::Drain() {
   ReleaseNested();
   for (Live& l : live_) l.plan = CancelMoment::kCount;
-  int64_t deadline = NowUs() + run_.opts.drain_ms * int64_t{1000};
-  while (!live_.empty() && NowUs() < deadline && !run_.abort_checks.load()) {
-    for (int k = 0; k < kWindows; ++k) Pump(k, 64, false);
-    Settle();
-    if (!live_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!run_.abort_checks.load()) {
-    for (const Live& l : live_) {
-      checker_.Violation("lost delivery: no message within " + std::to_string(run_.opts.drain_ms) +
-                             " ms, though the request was neither canceled nor orphaned",
-                         l.rec->handle);
-    }
-  }
+  DrainLive();
   while (!quarantine_.empty() && !run_.abort_checks.load()) {
     int64_t wait_us = quarantine_.front().due_us - NowUs();
-    if (wait_us > 0)
+    if (wait_us > 0) {
       std::this_thread::sleep_for(std::chrono::microseconds(wait_us < 10'000 ? wait_us : 10'000));
+    }
     CheckQuarantine(false);
   }
 }

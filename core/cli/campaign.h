@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "check/coverage.h"
+#include "common/thread_annotations.h"
 #include "table/mutants.h"
 
 namespace wsaf::sim {
@@ -124,19 +125,37 @@ struct Failure {
   std::string log_excerpt;    // the stress driver's history or the sanitizer's report
 };
 
+// std::mutex with clang's capability annotations, so -Wthread-safety checks Board's fields.
+class CAPABILITY("mutex") BoardMutex {
+ public:
+  void Lock() ACQUIRE() { mu_.lock(); }
+  void Unlock() RELEASE() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+class SCOPED_CAPABILITY BoardLock {
+ public:
+  explicit BoardLock(BoardMutex* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  ~BoardLock() RELEASE() { mu_->Unlock(); }
+  BoardLock(const BoardLock&) = delete;
+  BoardLock& operator=(const BoardLock&) = delete;
+
+ private:
+  BoardMutex* mu_;
+};
+
 // The state both lanes and the live view share.
 struct Board {
-  std::mutex mu;
-  std::vector<Stage> stages;      // GUARDED_BY(mu)
-  std::vector<Failure> failures;  // GUARDED_BY(mu)
-  std::vector<std::string> notices;  // GUARDED_BY(mu): lines the live view has not printed
+  BoardMutex mu;
+  std::vector<Stage> stages GUARDED_BY(mu);
+  std::vector<Failure> failures GUARDED_BY(mu);
+  std::vector<std::string> notices GUARDED_BY(mu);  // lines the live view has not printed
+  // Set before the lanes start, read-only while they run.
   double t0 = 0;                  // campaign (or zoo bug) start, Now() seconds
   double budget = 0;              // seconds
   std::string heading;            // what the live view prints first
-  void Notice(std::string line) {
-    std::lock_guard<std::mutex> lock(mu);
-    notices.push_back(std::move(line));
-  }
 };
 
 // One planted bug's result in the zoo.
@@ -174,7 +193,7 @@ void RunLanes(const Options& opt, Mutant mutant, Board* board, double deadline,
 void RunSimLane(const Options& opt, Mutant mutant, Board* board, double deadline,
                 const std::string& tape_dir, const std::atomic<bool>* stop);
 // The share of `remaining` seconds stage `index` gets: its weight over the weights of the
-// stages of its lane not yet run or skipped. Call with Board::mu held.
+// stages of its lane not yet run or skipped. Pass Board::stages with Board::mu held.
 double ShareOfLane(const std::vector<Stage>& stages, int index, double remaining);
 // Fills a failure's timelines (text and picture) from a replay of `tape`; simulator thread only.
 void DrawFailure(const sim::RunSettings& settings, const std::vector<uint8_t>& tape, Failure* f);

@@ -140,11 +140,14 @@ bool ResolveBinaries(Options* o, const std::string& fuzz_arg, const std::string&
   return true;
 }
 
-}  // namespace
-
-int ParseOptions(int argc, char** argv, Options* o) {
-  std::string fuzz_arg, asan_arg, tsan_arg, mutant_arg, source_arg;
+// The flags as given, before any of them is checked against the file system.
+struct RawArgs {
+  std::string fuzz, asan, tsan, mutant, source;
   bool seed_given = false;
+};
+
+// Returns 0 to go on, -1 after --help, or kExitCannotRun.
+int ParseFlags(int argc, char** argv, Options* o, RawArgs* raw) {
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
     const char* v = nullptr;
@@ -163,21 +166,21 @@ int ParseOptions(int argc, char** argv, Options* o) {
     } else if (k == "--zoo") {
       o->zoo = true;
     } else if (k == "--mutant") {
-      ok = value() && (mutant_arg = v, true);
+      ok = value() && (raw->mutant = v, true);
     } else if (k == "--report") {
       ok = value() && *v != '\0' && (o->report_html = v, true);
     } else if (k == "--fuzz-dir") {
-      ok = value() && (fuzz_arg = v, true);
+      ok = value() && (raw->fuzz = v, true);
     } else if (k == "--stress-bin") {
-      ok = value() && (asan_arg = v, true);
+      ok = value() && (raw->asan = v, true);
     } else if (k == "--tsan-stress-bin") {
-      ok = value() && (tsan_arg = v, true);
+      ok = value() && (raw->tsan = v, true);
     } else if (k == "--source-dir") {
-      ok = value() && (source_arg = v, true);
+      ok = value() && (raw->source = v, true);
     } else if (k == "--seed") {
       char* end = nullptr;
       ok = value() && (o->seed = std::strtoull(v, &end, 10), *v != '\0' && *end == '\0');
-      seed_given = true;
+      raw->seed_given = true;
     } else if (k == "--stress-threads") {
       ok = value() && ParseInt(v, 1, 64, &o->stress_threads);
     } else if (k == "--pct-depth") {
@@ -199,6 +202,16 @@ int ParseOptions(int argc, char** argv, Options* o) {
       return kExitCannotRun;
     }
   }
+  return kExitClean;
+}
+
+}  // namespace
+
+int ParseOptions(int argc, char** argv, Options* o) {
+  RawArgs raw;
+  if (int rc = ParseFlags(argc, argv, o, &raw)) return rc;
+  const std::string& mutant_arg = raw.mutant;
+  const std::string& source_arg = raw.source;
   if (!mutant_arg.empty() && !ParseMutantList(mutant_arg, &o->mutants)) {
     std::fprintf(stderr, "campaign: unknown planted bug in '%s' (wsafault sim --list-mutants)\n",
                  mutant_arg.c_str());
@@ -213,7 +226,7 @@ int ParseOptions(int argc, char** argv, Options* o) {
     return kExitCannotRun;
   }
   if (o->zoo && !o->time_given) o->time_sec = 20;
-  if (!seed_given) o->seed = TimeSeed();
+  if (!raw.seed_given) o->seed = TimeSeed();
   std::string exe = ReadLink("/proc/self/exe");
   o->self = SelfName(exe, argv[0]);
   if (!source_arg.empty() && !IsSourceDir(source_arg)) {
@@ -221,7 +234,7 @@ int ParseOptions(int argc, char** argv, Options* o) {
     return kExitCannotRun;
   }
   o->source_dir = Absolute(source_arg.empty() ? FindSourceDir(exe) : source_arg);
-  if (!ResolveBinaries(o, fuzz_arg, asan_arg, tsan_arg)) return kExitCannotRun;
+  if (!ResolveBinaries(o, raw.fuzz, raw.asan, raw.tsan)) return kExitCannotRun;
   // Children run in directories of their own: every path they are given is absolute.
   o->fuzz_dir = Absolute(o->fuzz_dir);
   o->stress_asan = Absolute(o->stress_asan);

@@ -50,7 +50,10 @@ void RunOne(const Options& opt, Outcome* out) {
   board.t0 = Now();
   board.budget = opt.time_sec;
   board.heading = Heading(opt, m);
-  board.stages = PlanStages(opt, m);
+  {
+    BoardLock lock(&board.mu);
+    board.stages = PlanStages(opt, m);
+  }
   LiveView live(opt);
   live.Print(Printf("campaign: %.0f s on 2 lanes, seed %llu, report %s%s%s", opt.time_sec,
                     static_cast<unsigned long long>(opt.seed), opt.report_html.c_str(),
@@ -62,15 +65,18 @@ void RunOne(const Options& opt, Outcome* out) {
   double reserve = std::min(3.0, opt.time_sec * 0.05);
   RunLanes(opt, m, &board, board.t0 + opt.time_sec - reserve, work, &g_stop, &live);
   live.Finish(&board, Now(), true);
-  CompleteFailures(opt, &board.failures);
-  out->stages = board.stages;
-  out->failures = board.failures;
-  for (const Stage& s : board.stages) {
+  {
+    BoardLock lock(&board.mu);  // the lanes have ended: only for the analysis
+    out->stages = board.stages;
+    out->failures = board.failures;
+  }
+  CompleteFailures(opt, &out->failures);
+  for (const Stage& s : out->stages) {
     if (s.lane == 0) out->coverage.Merge(s.coverage);
   }
   out->elapsed = Now() - board.t0;
   std::string error_stage;
-  for (const Stage& s : board.stages) {
+  for (const Stage& s : out->stages) {
     if (s.state == State::kError && error_stage.empty()) error_stage = s.title + ": " + s.note;
   }
   if (!out->failures.empty()) {
@@ -116,7 +122,7 @@ int RunCampaignCommand(int argc, char** argv) {
     std::fprintf(stderr, "campaign: %s\n", error.c_str());
     return kExitCannotRun;
   }
-  std::printf("report: %s  (json: %s)\n", opt.report_html.c_str(), json_path.c_str());
+  std::printf("report: %s  (json: %s)\n", opt.report_html.c_str(), Shown(json_path).c_str());
   std::printf("exit status %d: %s\n", out.exit_status, out.verdict.c_str());
   return out.exit_status;
 }

@@ -132,7 +132,7 @@ std::vector<std::string> ChildLane::StressArgs(const Stage& s, double budget) {
 bool ChildLane::Begin(int index, double budget, std::string* error) {
   Stage s;
   {
-    std::lock_guard<std::mutex> lock(board_->mu);
+    BoardLock lock(&board_->mu);
     s = board_->stages[index];
   }
   fuzz_ = s.group == Group::kFuzzing;
@@ -147,7 +147,7 @@ bool ChildLane::Begin(int index, double budget, std::string* error) {
   std::string command = JoinCommand(argv);
   for (auto it = env.rbegin(); it != env.rend(); ++it) command = *it + " " + command;
   {
-    std::lock_guard<std::mutex> lock(board_->mu);
+    BoardLock lock(&board_->mu);
     board_->stages[index].command = command;
   }
   if (!child_->Start(argv, cwd_, env, JoinPath(work_dir_, s.id + ".log"), error)) return false;
@@ -161,7 +161,7 @@ bool ChildLane::Begin(int index, double budget, std::string* error) {
 void ChildLane::Publish() {
   const ChildFigures& f = fuzz_ ? fuzz_out_.figures() : stress_out_.figures();
   if (f.found && found_at_ < 0) found_at_ = Now();
-  std::lock_guard<std::mutex> lock(board_->mu);
+  BoardLock lock(&board_->mu);
   Stage& s = board_->stages[current_];
   s.runs = f.runs;
   s.rate = f.rate;
@@ -174,7 +174,7 @@ void ChildLane::Publish() {
 void ChildLane::Finish(int exit_code) {
   Publish();
   const ChildFigures& f = fuzz_ ? fuzz_out_.figures() : stress_out_.figures();
-  std::lock_guard<std::mutex> lock(board_->mu);
+  BoardLock lock(&board_->mu);
   Stage& s = board_->stages[current_];
   s.end = Now() - board_->t0;
   s.exit_code = exit_code;
@@ -234,7 +234,7 @@ bool ChildLane::Step(int ms) {
       int next = -1;
       double budget = 0;
       {
-        std::lock_guard<std::mutex> lock(board_->mu);
+        BoardLock lock(&board_->mu);
         for (std::size_t i = 0; i < board_->stages.size() && next < 0; ++i) {
           Stage& s = board_->stages[i];
           if (s.lane == 1 && s.state == State::kWaiting) next = static_cast<int>(i);
@@ -255,7 +255,7 @@ bool ChildLane::Step(int ms) {
       current_ = next;
       std::string error;
       if (Begin(next, budget, &error)) break;
-      std::lock_guard<std::mutex> lock(board_->mu);
+      BoardLock lock(&board_->mu);
       board_->stages[next].state = State::kError;
       board_->stages[next].note = error;
       board_->stages[next].end = Now() - board_->t0;

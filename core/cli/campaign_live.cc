@@ -64,15 +64,19 @@ std::string Bar(double fraction, const char* color, bool tty) {
 }
 
 std::string Figures(const Stage& s) {
-  std::string out = Printf("%9s  %10s %-5s", Rate(s.rate).c_str(), Count(s.runs).c_str(), s.unit.c_str());
+  return Printf("%9s %11s %-5s", Rate(s.rate).c_str(), Count(s.runs).c_str(), s.unit.c_str());
+}
+
+// What the stage has covered: the model's cells for the simulation, libFuzzer's edges for fuzzing.
+std::string CoverageOf(const Stage& s) {
   if (s.lane == 0) {
-    out += Printf("  cov %d calls %d trans %d errs", s.coverage.DistinctCalls(),
-                  s.coverage.DistinctTransitions(), s.coverage.DistinctMessageErrors());
-  } else if (s.group == Group::kFuzzing) {
-    out += Printf("  cov %s ft %s corpus %s", Count(s.fuzz_cov).c_str(), Count(s.fuzz_features).c_str(),
-                  Count(s.fuzz_corpus).c_str());
+    return Printf("  cov %d calls %d trans %d errs", s.coverage.DistinctCalls(), s.coverage.DistinctTransitions(),
+                  s.coverage.DistinctMessageErrors());
   }
-  return out;
+  if (s.group == Group::kFuzzing) {
+    return Printf("  cov %s ft %s", Count(s.fuzz_cov).c_str(), Count(s.fuzz_features).c_str());
+  }
+  return "";
 }
 
 std::string StageLine(const Stage& s, double elapsed_now, bool tty) {
@@ -99,7 +103,7 @@ std::string StageLine(const Stage& s, double elapsed_now, bool tty) {
   line += Figures(s);
   line += s.failures > 0 ? Printf("  %sfailures %d%s", tty ? kRed : "", s.failures, tty ? kReset : "")
                          : std::string("  failures 0");
-  return line;
+  return line + CoverageOf(s);
 }
 
 }  // namespace
@@ -111,7 +115,7 @@ LiveView::LiveView(const Options& opt) : tty_(!opt.plain && isatty(STDOUT_FILENO
 
 std::vector<std::string> LiveView::Block(Board* board, double now) {
   std::vector<std::string> lines;
-  std::lock_guard<std::mutex> lock(board->mu);
+  BoardLock lock(&board->mu);
   double t = now - board->t0;
   int failures = static_cast<int>(board->failures.size());
   check::Coverage cov;
@@ -133,7 +137,7 @@ std::vector<std::string> LiveView::Block(Board* board, double now) {
 // Stage starts and ends, and the notices the lanes left, as lines to print once.
 std::vector<std::string> LiveView::Events(Board* board, double now) {
   std::vector<std::string> out;
-  std::lock_guard<std::mutex> lock(board->mu);
+  BoardLock lock(&board->mu);
   if (board_ != board || seen_.size() != board->stages.size()) {
     board_ = board;
     seen_.assign(board->stages.size(), State::kWaiting);
@@ -187,7 +191,7 @@ void LiveView::Update(Board* board, double now, bool force) {
   for (const std::string& e : events) std::printf("%s\n", e.c_str());
   if (force || last_plain_ < 0 || now - last_plain_ >= plain_every_) {
     last_plain_ = now;
-    std::lock_guard<std::mutex> lock(board->mu);
+    BoardLock lock(&board->mu);
     for (const Stage& s : board->stages) {
       if (s.state != State::kRunning) continue;
       double e = s.Elapsed(now - board->t0);

@@ -53,7 +53,7 @@ struct SimStage {
   double start = 0;
 
   void Publish(double now, const std::string& scenario) {
-    std::lock_guard<std::mutex> lock(board->mu);
+    BoardLock lock(&board->mu);
     Stage& s = board->stages[index];
     s.runs = runs;
     s.rate = runs / std::max(now - start, 1e-6);
@@ -70,7 +70,7 @@ void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_a
   const sim::Violation& v = *r.violation;
   Failure f;
   {
-    std::lock_guard<std::mutex> lock(board->mu);
+    BoardLock lock(&board->mu);
     f.stage_id = board->stages[index].id;
     f.group = board->stages[index].group;
   }
@@ -103,7 +103,7 @@ void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_a
   } else {
     f.replay = "(tape not written: " + error + ")";
   }
-  std::lock_guard<std::mutex> lock(board->mu);
+  BoardLock lock(&board->mu);
   Stage& s = board->stages[index];
   s.failures = 1;
   s.found_after = f.after;
@@ -119,7 +119,7 @@ bool SimStage::Run() {
   std::string spec;
   uint64_t seed = opt.seed;
   {
-    std::lock_guard<std::mutex> lock(board->mu);
+    BoardLock lock(&board->mu);
     Group g = board->stages[index].group;
     spec = g == Group::kSimRandom ? "random" : "pct:" + std::to_string(opt.pct_depth);
     seed += g == Group::kSimRandom ? 0 : 7919;
@@ -163,13 +163,23 @@ bool SimStage::Run() {
 void RunSimLane(const Options& opt, Mutant mutant, Board* board, double deadline,
                 const std::string& tape_dir, const std::atomic<bool>* stop) {
   SelectMutant(mutant);
-  for (std::size_t i = 0; i < board->stages.size(); ++i) {
+  std::size_t count = 0;  // the plan's stages never change while the lanes run
+  {
+    BoardLock lock(&board->mu);
+    count = board->stages.size();
+  }
+  for (std::size_t i = 0; i < count; ++i) {
     double now = Now();
     double budget = 0;
     {
-      std::lock_guard<std::mutex> lock(board->mu);
+      BoardLock lock(&board->mu);
       Stage& s = board->stages[i];
       if (s.lane != 0 || s.state != State::kWaiting) continue;
+      if (stop->load()) {
+        s.state = State::kSkipped;
+        s.note = "interrupted";
+        continue;
+      }
       budget = ShareOfLane(board->stages, static_cast<int>(i), deadline - now);
       s.state = State::kRunning;
       s.start = now - board->t0;
@@ -182,11 +192,11 @@ void RunSimLane(const Options& opt, Mutant mutant, Board* board, double deadline
       found = stage.Run();
       for (const std::string& n : stage.names) scenarios += (scenarios.empty() ? "" : ", ") + n;
     }
-    std::lock_guard<std::mutex> lock(board->mu);
+    BoardLock lock(&board->mu);
     Stage& s = board->stages[i];
     s.end = Now() - board->t0;
     s.state = found ? State::kFound : State::kDone;
-    s.note = "scenarios: " + scenarios;
+    s.note = (stop->load() ? "interrupted; scenarios: " : "scenarios: ") + scenarios;
   }
 }
 

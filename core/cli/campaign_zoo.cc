@@ -28,18 +28,24 @@ ZooRow RunBug(const Options& opt, Mutant m, int number, int count, const std::at
   board.budget = opt.time_sec;
   board.heading = Printf("zoo %d/%d: %s, seed %llu", number, count, MutantName(m),
                          static_cast<unsigned long long>(opt.seed));
-  board.stages = PlanStages(opt, m);
+  {
+    BoardLock lock(&board.mu);
+    board.stages = PlanStages(opt, m);
+  }
   live->Print(Printf("zoo %d/%d: %s — %s", number, count, MutantName(m), MutantDescription(m)));
   std::string work = JoinPath(opt.report_dir, std::string("zoo/") + MutantName(m));
   std::error_code ec;
   std::filesystem::remove_all(work, ec);
   RunLanes(opt, m, &board, board.t0 + opt.time_sec - 0.5, work, stop, live);
   live->Finish(&board, Now(), false);
-  CompleteFailures(opt, &board.failures);
   ZooRow row;
   row.mutant = m;
-  row.stages = board.stages;
-  row.failures = board.failures;
+  {
+    BoardLock lock(&board.mu);  // the lanes have ended: only for the analysis
+    row.stages = board.stages;
+    row.failures = board.failures;
+  }
+  CompleteFailures(opt, &row.failures);
   row.seconds = Now() - board.t0;
   for (std::size_t i = 0; i < row.failures.size(); ++i) {
     if (row.first < 0 || row.failures[i].wall < row.failures[row.first].wall) row.first = static_cast<int>(i);

@@ -31,7 +31,6 @@ constexpr uint64_t kH1 = 0x400001;
 constexpr uint64_t kH2 = 0x800002;
 constexpr uint64_t kH3 = 0xc00003;
 constexpr int kHostByName = 0;
-constexpr int kProtoByName = 2;
 
 // A small host entry and its packed size.
 struct SampleHost {
