@@ -289,10 +289,15 @@ class Axes:
             y = self.Y(t)
             s.line(self.x0, y, self.x1, y, color="#ddd")
             s.text(self.x0 - 6, y + 4, (yfmt or str)(t), size=11, anchor="end")
+        last_x = None
         for i, t in enumerate(xticks or []):
             x = self.X(t)
             s.line(x, self.y0, x, self.y0 + 4)
-            s.text(x, self.y0 + 18, xlabels[i] if xlabels else str(t), size=11, anchor="middle")
+            label = xlabels[i] if xlabels else str(t)
+            if last_x is not None and x - last_x < 7 * len(label):
+                continue  # would overlap the previous label
+            s.text(x, self.y0 + 18, label, size=11, anchor="middle")
+            last_x = x
 
     def legend(self, label, color):
         x = self.x1 + 15

@@ -18,7 +18,7 @@ const char kStyle[] =
     "body{font-family:system-ui,sans-serif;margin:1.2em 2em;color:#222;max-width:1400px}"
     "h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}"
     "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left}"
-    "th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     ".verdict{padding:.6em 1em;border-radius:4px;font-weight:bold}.ok{background:#e7f6e9;color:#17652a}"
     ".bad{background:#fdecea;color:#a11}.warn{background:#fff6e0;color:#7a5200}"
     ".st-FOUND{color:#b00;font-weight:bold}.st-clean{color:#17652a}.st-skipped,.st-waiting{color:#888}"

@@ -298,6 +298,7 @@ std::vector<Checker::Instant> Checker::Instants(std::size_t index, std::size_t f
     std::size_t index;  // kNever: under way (sorts last)
     uint16_t bits;
     bool global;
+    std::size_t key;  // where it sorts: its log index, or earlier for a start's own effect
   };
   const Event& call = run_->events[index];
   // May an effect logged at `at` (kNever: not yet), begun at `begun`, precede this call's?
@@ -307,28 +308,33 @@ std::vector<Checker::Instant> Checker::Instants(std::size_t index, std::size_t f
   };
   uint16_t base = 0;
   std::vector<Change> changes;
-  auto add_fact = [&](uint16_t bit, std::size_t at, std::size_t begun) {
+  auto add_fact = [&](uint16_t bit, std::size_t at, std::size_t begun, bool early) {
     if (at != kNever && at < from) base |= bit;
-    else if (overlaps(at, begun)) changes.push_back({at, bit, false});
+    else if (overlaps(at, begun)) changes.push_back({at, bit, false, early ? begun : at});
   };
   if (r != nullptr) {
     FactTime facts[8];
     int n = model_.FactsOf(*r, facts);
-    for (int i = 0; i < n; ++i) add_fact(facts[i].bit, facts[i].index, facts[i].from);
+    // A start takes effect when it publishes its slot, anywhere in its interval: order it at
+    // the interval's start, ahead of the other threads' effects logged meanwhile (a final
+    // cleanup, say), so that a cancel naming the handle early is judged against it.
+    for (int i = 0; i < n; ++i) {
+      add_fact(facts[i].bit, facts[i].index, facts[i].from, facts[i].bit == kFactStarted);
+    }
   }
   if (window >= 0) {  // kFactStarted: the window exists; kFactWindowGone: destroyed
     std::size_t created = model_.WindowCreated(window);
     if (created == 0) base |= kFactStarted;
-    else add_fact(kFactStarted, created, model_.IntervalStart(created));
+    else add_fact(kFactStarted, created, model_.IntervalStart(created), false);
     std::size_t gone = model_.WindowDestroyed(window);
-    if (gone != kNever) add_fact(kFactWindowGone, gone, model_.IntervalStart(gone));
+    if (gone != kNever) add_fact(kFactWindowGone, gone, model_.IntervalStart(gone), false);
   }
   const std::vector<std::size_t>& globals = model_.global_events();
   for (auto it = std::lower_bound(globals.begin(), globals.end(), from); it != globals.end(); ++it) {
-    if (overlaps(*it, model_.IntervalStart(*it))) changes.push_back({*it, 0, true});
+    if (overlaps(*it, model_.IntervalStart(*it))) changes.push_back({*it, 0, true, *it});
   }
-  std::sort(changes.begin(), changes.end(),
-            [](const Change& a, const Change& b) { return a.index < b.index; });
+  std::stable_sort(changes.begin(), changes.end(),
+                   [](const Change& a, const Change& b) { return a.key < b.key; });
   std::vector<Instant> out;
   Instant now{model_.GlobalBefore(from), base, from == 0 ? kNever : from - 1};
   out.push_back(now);
@@ -339,7 +345,7 @@ std::vector<Checker::Instant> Checker::Instants(std::size_t index, std::size_t f
     now.mask |= c.bits;
     now.after = c.index;
     // One instant per log position: a fact and a global event may share an index.
-    if (i + 1 < changes.size() && changes[i + 1].index == c.index && c.index != kNever) continue;
+    if (i + 1 < changes.size() && changes[i + 1].key == c.key && c.key != kNever) continue;
     out.push_back(now);
   }
   return out;

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "table/mutants.h"
 
@@ -11,7 +12,7 @@ namespace {
 
 constexpr uint64_t kIndexMask = (uint64_t{1} << TaskTable::kIndexBits) - 1;
 constexpr uint64_t kGenMask = (uint64_t{1} << (64 - TaskTable::kIndexBits)) - 1;
-constexpr uint32_t kMaxChunks = TaskTable::kMaxSlots / TaskTable::kChunkSlots;
+constexpr uint32_t kMaxChunks = (TaskTable::kMaxSlots + TaskTable::kChunkSlots - 1) / TaskTable::kChunkSlots;
 // Names and protocols up to this size live in the slot; longer ones take one allocation.
 constexpr std::size_t kInlineText = 88;
 constexpr uint32_t kInternalBit = 0x80000000u;
@@ -36,8 +37,9 @@ struct alignas(64) TaskTable::Slot {
 // A chunk holds kChunkSlots slots, except the last one of a table whose capacity limit ends
 // inside it (small simulated tables stay small and cheap to make).
 struct TaskTable::Chunk {
-  explicit Chunk(uint32_t n) : slots(new Slot[n]) {}
+  explicit Chunk(uint32_t n) : slots(new Slot[n]), size(n) {}
   std::unique_ptr<Slot[]> slots;
+  const uint32_t size;  // kChunkSlots, or less for a small table's last chunk: it never grows
 };
 
 const char* RequestKindName(RequestKind k) {
@@ -150,6 +152,7 @@ void TaskTable::PushFree(uint32_t index) {
 }
 
 bool TaskTable::Grow() {
+  WaitForReclaim();
   seam::MutexLock lock(grow_mu_);
   if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return true;
   uint32_t cap = capacity();
@@ -162,12 +165,29 @@ bool TaskTable::Grow() {
     if (chunk == nullptr) return false;
     chunks_[chunk_index].store(chunk, std::memory_order_release);
   }
-  uint32_t chunk_end = (chunk_index + 1) * kChunkSlots;
+  uint32_t chunk_end = chunk_index * kChunkSlots + chunk->size;
   uint32_t new_cap = chunk_end < capacity_limit_ ? chunk_end : capacity_limit_;
+  if (new_cap <= cap) return false;  // a partial chunk is full (its limit was raised later)
   capacity_.store(new_cap, std::memory_order_release);
   // Push in reverse so that the lowest index is handed out first (deterministic order).
   for (uint32_t i = new_cap; i-- > cap;) PushFree(i);
   return true;
+}
+
+// Backpressure: when starts outrun the resolver's reclaiming of canceled slots, a start that
+// finds no free slot first gives the resolver a moment (it is woken, and this thread yields)
+// instead of growing the table without bound. Production only: the simulation's scheduler
+// decides who runs.
+void TaskTable::WaitForReclaim() {
+  if (seam::Simulated()) return;
+  for (int i = 0; i < 256 && HasSubmitted(); ++i) {
+    if (consumer_sleeping_.load(std::memory_order_seq_cst) &&
+        consumer_sleeping_.exchange(false, std::memory_order_seq_cst) && waker_ != nullptr) {
+      waker_(waker_arg_);
+    }
+    std::this_thread::yield();
+    if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return;
+  }
 }
 
 // --- Handles ----------------------------------------------------------------------------

@@ -97,7 +97,9 @@ enum class CancelStatus { kCanceled, kInvalid, kAlready, kNotInitialised };
 class TaskTable {
  public:
   static constexpr int kIndexBits = 22;
-  static constexpr uint32_t kMaxSlots = 1u << kIndexBits;
+  // index + 1 must fit in the index bits (found by the benchmarks: the last slot's handle
+  // overflowed into the generation).
+  static constexpr uint32_t kMaxSlots = (1u << kIndexBits) - 1;
   static constexpr uint32_t kChunkSlots = 4096;
 
   TaskTable();
@@ -169,6 +171,7 @@ class TaskTable {
   bool PopFree(uint32_t* index);
   void PushFree(uint32_t index);
   bool Grow();
+  void WaitForReclaim();
   void PushSubmit(uint32_t index);
   void CancelAllPending();
   void ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen);
