@@ -115,7 +115,7 @@ void CancelAndCount(HANDLE h, Outcomes* out) {
   }
   // Which side of the post the completion was on (a racy look, for the mix only).
   uint64_t handle = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(h));
-  uint32_t index = static_cast<uint32_t>(handle & (wsaf::TaskTable::kMaxSlots - 1)) - 1;
+  uint32_t index = wsaf::TaskTable::IndexOf(handle);
   if (BenchEnv::Get().table().StateOfSlot(index) == wsaf::SlotState::kCompleting) {
     ++out->too_late;
   } else {

@@ -215,7 +215,7 @@ void BM_WsafCancel_UnderLoad(benchmark::State& state) {
       continue;
     }
     int error = WSAGetLastError();
-    uint32_t index = static_cast<uint32_t>(h & (wsaf::TaskTable::kMaxSlots - 1)) - 1;
+    uint32_t index = wsaf::TaskTable::IndexOf(h);
     if (error == WSAEALREADY &&
         env.table().StateOfSlot(index) == wsaf::SlotState::kCompleting) {
       ++out.too_late;

@@ -288,7 +288,7 @@ void Worker::WaitUntilCommitted(const uint64_t* handles, int n) {
   for (int i = 0; i < n; ++i) {
     if (handles[i] == 0) continue;
     uint32_t index =
-        static_cast<uint32_t>((handles[i] & ((uint64_t{1} << TaskTable::kIndexBits) - 1)) - 1);
+        TaskTable::IndexOf(handles[i]);
     while (NowUs() < give_up && table.HandleOf(index) == handles[i] &&
            table.StateOfSlot(index) == SlotState::kPending) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));

@@ -14,7 +14,7 @@ Engine::Engine() { windows.SetSink(this); }
 Engine::~Engine() = default;
 
 bool Engine::StillWanted(uint64_t task) {
-  uint32_t index = static_cast<uint32_t>((task & ((uint64_t{1} << TaskTable::kIndexBits) - 1)) - 1);
+  uint32_t index = TaskTable::IndexOf(task);
   uint64_t s = table.Session();
   return TaskTable::RefsOf(s) > 0 && TaskTable::EpochOf(s) == table.EpochOfSlot(index);
 }

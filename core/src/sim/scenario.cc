@@ -346,7 +346,7 @@ int AppThread::WindowWithMessageDue() {
   // A copy: Find() below is a scheduling point, and the resolver may change its list meanwhile.
   std::vector<uint64_t> held = w_.resolver().held();
   for (uint64_t h : held) {
-    uint32_t index = static_cast<uint32_t>((h & ((uint64_t{1} << TaskTable::kIndexBits) - 1)) - 1);
+    uint32_t index = TaskTable::IndexOf(h);
     if (e.table.StateOfSlot(index) != SlotState::kPending) continue;
     HWND hwnd = e.table.RequestOf(index).hwnd;
     int window = w_.WindowIndex(hwnd);

@@ -106,7 +106,7 @@ int SimResolver::ChooseError() {
 
 void SimResolver::AnswerOne(uint64_t handle) {
   TaskTable& table = world_->engine().table;
-  uint32_t index = static_cast<uint32_t>((handle & ((uint64_t{1} << TaskTable::kIndexBits) - 1)) - 1);
+  uint32_t index = TaskTable::IndexOf(handle);
   const Request& r = table.RequestOf(index);
   if (world_->Fire(SimFault::kResolverTimeout)) {
     static const char kTimeoutKey = 0;

@@ -81,7 +81,7 @@ LPARAM WriteResult(const LookupAnswer& a, const Request& r, int error) {
 
 void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const std::atomic<bool>& network_down,
                    uint64_t handle, const LookupAnswer& answer) {
-  uint32_t index = static_cast<uint32_t>((handle & ((uint64_t{1} << TaskTable::kIndexBits) - 1)) - 1);
+  uint32_t index = TaskTable::IndexOf(handle);
   if (WSAF_MUTANT(kWriteAfterCancel) && answer.error == 0) {
     WriteResult(answer, table.RequestOf(index), 0);  // the bug: written before the decision
   }

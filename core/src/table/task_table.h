@@ -107,6 +107,11 @@ class TaskTable {
   TaskTable(const TaskTable&) = delete;
   TaskTable& operator=(const TaskTable&) = delete;
 
+  // The slot index a handle names (meaningful only for a handle this table issued).
+  static uint32_t IndexOf(uint64_t handle) {
+    return static_cast<uint32_t>((handle & ((uint64_t{1} << kIndexBits) - 1)) - 1);
+  }
+
   // --- Session -------------------------------------------------------------------------
   static uint32_t RefsOf(uint64_t session) { return static_cast<uint32_t>(session); }
   static uint32_t EpochOf(uint64_t session) { return static_cast<uint32_t>(session >> 32); }
