@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "check/names.h"
 #include "commands.h"
 #include "dnsserver/dns_server.h"
 #include "wsafault/winsock_async.h"
@@ -17,26 +18,7 @@ namespace {
 
 constexpr UINT kMsg = WM_USER + 7;
 
-const char* ErrorName(int e) {
-  switch (e) {
-    case 0: return "ok";
-    case WSAEINTR: return "WSAEINTR";
-    case WSAEFAULT: return "WSAEFAULT";
-    case WSAEINVAL: return "WSAEINVAL";
-    case WSAEWOULDBLOCK: return "WSAEWOULDBLOCK";
-    case WSAEINPROGRESS: return "WSAEINPROGRESS";
-    case WSAEALREADY: return "WSAEALREADY";
-    case WSAEAFNOSUPPORT: return "WSAEAFNOSUPPORT";
-    case WSAENETDOWN: return "WSAENETDOWN";
-    case WSAENOBUFS: return "WSAENOBUFS";
-    case WSANOTINITIALISED: return "WSANOTINITIALISED";
-    case WSAHOST_NOT_FOUND: return "WSAHOST_NOT_FOUND";
-    case WSATRY_AGAIN: return "WSATRY_AGAIN";
-    case WSANO_RECOVERY: return "WSANO_RECOVERY";
-    case WSANO_DATA: return "WSANO_DATA";
-    default: return "?";
-  }
-}
+const char* ErrorName(int e) { return e == 0 ? "ok" : wsaf::check::WinsockErrorName(e); }
 
 struct Row {
   std::string call;
