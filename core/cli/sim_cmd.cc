@@ -77,7 +77,7 @@ int ParseSimArgs(int argc, char** argv, SimArgs* a) {
       }
       return -1;
     } else if (k == "--list-scenarios") {
-      for (auto& n : wsaf::sim::ScenarioNames()) std::printf("%s\n", n.c_str());
+      for (auto& n : wsaf::sim::ScenarioNames(/*include_long=*/true)) std::printf("%s\n", n.c_str());
       return -1;
     } else if (k == "--scenario") ok = value(&v) && (a->scenario = v, true);
     else if (k == "--strategy") ok = value(&v) && (a->strategy = v, true);

@@ -109,6 +109,12 @@ void AppThread::RunScript() {
     int op = 0;
     if (c.cycle_ops) {
       op = i % 3;  // start, cancel, pump
+      if (op == 2) {
+        // Sleep a virtual millisecond so the resolver reclaims the slot even on a quiet tape
+        // (whose scheduling choice is "keep running the current thread").
+        static const char kCycleKey = 0;
+        s_.WaitFor(&kCycleKey, 1);
+      }
     } else {
       int pick = static_cast<int>(s_.Decide(static_cast<uint32_t>(total)));
       while (pick >= weights[op]) pick -= weights[op++];

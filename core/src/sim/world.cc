@@ -46,8 +46,10 @@ bool ParseSimFaults(const std::string& csv, uint32_t* mask, std::string* error) 
   return true;
 }
 
-std::vector<std::string> ScenarioNames() {
-  return {"standard", "cancel-race", "cleanup", "blocking", "tiny", "handle-wrap"};
+std::vector<std::string> ScenarioNames(bool include_long) {
+  std::vector<std::string> names = {"standard", "cancel-race", "cleanup", "blocking", "tiny"};
+  if (include_long) names.push_back("handle-wrap");
+  return names;
 }
 
 bool LookupScenario(const std::string& name, ScenarioConfig* out) {

@@ -55,7 +55,9 @@ struct ScenarioConfig {
 // Known scenarios: standard, cancel-race, cleanup, blocking, tiny, handle-wrap. False for an
 // unknown name.
 bool LookupScenario(const std::string& name, ScenarioConfig* out);
-std::vector<std::string> ScenarioNames();
+// The scenarios a fuzzer or a campaign rotates through; `include_long` adds handle-wrap (one
+// run is 600,000 operations, ~0.5 s: it has to be asked for by name).
+std::vector<std::string> ScenarioNames(bool include_long = false);
 
 class SimResolver;
 
