@@ -141,7 +141,7 @@ void BM_EndToEnd_Lookups(benchmark::State& state) {
 }
 
 // A channel that reads no system configuration: every option that c-ares would otherwise take
-// from /etc/resolv.conf is set, then the servers are replaced by the embedded one.
+// from the system resolver configuration is set, then the servers are replaced by the embedded one.
 bool MakeRawChannel(const std::string& servers_csv, const char* lookups, ares_channel* out) {
   ares_options opts{};
   int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |

@@ -2,7 +2,7 @@
 // fault mode and the c-ares status it produces, and hand-made packets the server must survive.
 //
 // The c-ares channel is configured completely (servers, domains, lookups, sortlist, ndots,
-// timeout, tries), which is what keeps c-ares 1.18.1 from reading /etc/resolv.conf; lookups
+// timeout, tries), which is what keeps c-ares 1.18.1 from reading the system resolver configuration; lookups
 // "b" keeps it away from /etc/hosts. Timeouts are short so every test stays well under a second.
 #include "dnsserver/dns_server.h"
 
