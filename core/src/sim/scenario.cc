@@ -278,34 +278,19 @@ void AppThread::PostUser() {
 }
 
 void AppThread::Session() {
+  // Decision 1 is a cleanup; the others are startups asking for 2.2, 1.1 and 1.0.
+  static const WORD kVersions[] = {MAKEWORD(2, 2), 0, MAKEWORD(1, 1), MAKEWORD(1, 0)};
   Event e;
-  switch (s_.Decide(4)) {
-    case 0: {
-      WSADATA d;
-      e.type = EventType::kStartup;
-      e.arg = MAKEWORD(2, 2);
-      e.result = WSAStartup(MAKEWORD(2, 2), &d);
-      break;
-    }
-    case 2: {
-      WSADATA d;
-      e.type = EventType::kStartup;
-      e.arg = MAKEWORD(1, 1);
-      e.result = WSAStartup(MAKEWORD(1, 1), &d);
-      break;
-    }
-    case 3: {
-      WSADATA d;
-      e.type = EventType::kStartup;
-      e.arg = MAKEWORD(1, 0);
-      e.result = WSAStartup(MAKEWORD(1, 0), &d);
-      break;
-    }
-    default:
-      e.type = EventType::kCleanup;
-      e.result = WSACleanup();
-      e.error = e.result != 0 ? WSAGetLastError() : 0;
-      break;
+  uint32_t choice = s_.Decide(4);
+  if (choice == 1) {
+    e.type = EventType::kCleanup;
+    e.result = WSACleanup();
+    e.error = e.result != 0 ? WSAGetLastError() : 0;
+  } else {
+    WSADATA d;
+    e.type = EventType::kStartup;
+    e.arg = kVersions[choice];
+    e.result = WSAStartup(kVersions[choice], &d);
   }
   w_.Log(e);
 }

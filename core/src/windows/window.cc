@@ -111,11 +111,6 @@ void Window::DropUnwanted() {
   }
 }
 
-std::size_t Window::size() {
-  seam::MutexLock lock(mu_);
-  return queue_.size();
-}
-
 HWND WindowRegistry::Create(bool internal) {
   seam::MutexLock lock(mu_);
   uintptr_t id = next_id_++;

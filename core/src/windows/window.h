@@ -80,7 +80,6 @@ class Window {
   std::deque<QueuedMessage> Destroy();
   // Drops overflow completions the sink no longer wants (the final cleanup calls this).
   void DropUnwanted();
-  std::size_t size();
 
  private:
   bool TakeLocked(UINT min, UINT max, bool remove, QueuedMessage* out) REQUIRES(mu_);
