@@ -1,15 +1,28 @@
 #include "check/buffer_inspect.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace wsaf::check {
 
 using sim::GuardedBuffer;
 
 namespace {
 
+// Word at a time (these scans run for every message and every resolver return), then the
+// first differing byte of the word that differs.
 std::size_t FirstNotCanary(const GuardedBuffer& b, std::size_t begin, std::size_t end) {
   if (end > b.bytes.size()) end = b.bytes.size();
-  for (std::size_t i = begin; i < end; ++i) {
-    if (b.bytes[i] != GuardedBuffer::kCanary) return i;
+  const unsigned char* p = b.bytes.data();
+  constexpr uint64_t kWord = 0x0101010101010101ull * GuardedBuffer::kCanary;
+  std::size_t i = begin;
+  for (; i + sizeof(uint64_t) <= end; i += sizeof(uint64_t)) {
+    uint64_t w;
+    std::memcpy(&w, p + i, sizeof w);
+    if (w != kWord) break;
+  }
+  for (; i < end; ++i) {
+    if (p[i] != GuardedBuffer::kCanary) return i;
   }
   return kNoChange;
 }
@@ -39,6 +52,9 @@ std::string DescribeOffset(const GuardedBuffer& b, std::size_t offset) {
 
 std::size_t FirstDifference(const GuardedBuffer& b, const std::vector<unsigned char>& snapshot) {
   std::size_t n = b.bytes.size() < snapshot.size() ? b.bytes.size() : snapshot.size();
+  if (n == 0 || std::memcmp(b.bytes.data(), snapshot.data(), n) == 0) {
+    return b.bytes.size() == snapshot.size() ? kNoChange : n;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (b.bytes[i] != snapshot[i]) return i;
   }

@@ -166,17 +166,20 @@ void Checker::CheckMessageFacts(std::size_t index) {
   const Request* r = model_.Find(e.msg_wparam);
   if (r == nullptr) return;
   bool removes = RemovesMessage(e);
-  std::string what = Where(index) + " " + (removes ? "removed" : "saw") + " the message of " +
-                     DescribeRequest(*run_, *r);
+  // Built only for a report: this runs for every message seen.
+  auto what = [&] {
+    return Where(index) + " " + (removes ? "removed" : "saw") + " the message of " +
+           DescribeRequest(*run_, *r);
+  };
   if (r->cancel_ok != kNever) {
     Fail(kInvDeliveryAfterCancel, index, r->handle,
-         what + ", but " + Where(r->cancel_ok) + " returned 0 for it");
+         what() + ", but " + Where(r->cancel_ok) + " returned 0 for it");
   } else if (removes && r->removals > 1) {
     Fail(kInvDoubleDelivery, index, r->handle,
-         what + " a second time; it was first removed at #" + std::to_string(r->removed));
+         what() + " a second time; it was first removed at #" + std::to_string(r->removed));
   } else if (!removes && r->removed != kNever && r->removed < model_.IntervalStart(index)) {
     Fail(kInvDoubleDelivery, index, r->handle,
-         what + " still queued after it was removed at #" + std::to_string(r->removed));
+         what() + " still queued after it was removed at #" + std::to_string(r->removed));
   } else {
     CheckGuards(index, *r);
   }
@@ -247,7 +250,7 @@ void Checker::CheckCall(std::size_t index, ApiCall call) {
   bool is_window = call == ApiCall::kDestroyWindow || call == ApiCall::kPostMessage;
   const Request* r = is_cancel && e.handle != 0 ? model_.Find(e.handle) : nullptr;
   std::size_t from = call == ApiCall::kBlockingCall ? BlockingCallStart(index) : model_.IntervalStart(index);
-  std::vector<Instant> instants = Instants(index, from, r, is_window ? e.window : -1);
+  const std::vector<Instant>& instants = Instants(index, from, r, is_window ? e.window : -1);
   CallContext ctx;
   if (call == ApiCall::kBlockingCall) BlockingContext(index, from, &ctx);
   if (is_cancel && e.handle != 0 && (r == nullptr || (!r->app && r->begin == kNever))) {
@@ -292,14 +295,8 @@ void Checker::CheckCall(std::size_t index, ApiCall call) {
   if (call == ApiCall::kAsyncStart && e.handle != 0) SettleEpoch(index, instants);
 }
 
-std::vector<Checker::Instant> Checker::Instants(std::size_t index, std::size_t from,
-                                                const Request* r, int window) const {
-  struct Change {
-    std::size_t index;  // kNever: under way (sorts last)
-    uint16_t bits;
-    bool global;
-    std::size_t key;  // where it sorts: its log index, or earlier for a start's own effect
-  };
+const std::vector<Checker::Instant>& Checker::Instants(std::size_t index, std::size_t from,
+                                                       const Request* r, int window) {
   const Event& call = run_->events[index];
   // May an effect logged at `at` (kNever: not yet), begun at `begun`, precede this call's?
   auto overlaps = [&](std::size_t at, std::size_t begun) {
@@ -307,10 +304,11 @@ std::vector<Checker::Instant> Checker::Instants(std::size_t index, std::size_t f
     return at == kNever || run_->events[at].thread != call.thread;
   };
   uint16_t base = 0;
-  std::vector<Change> changes;
+  std::vector<Change>& changes = changes_scratch_;  // reused: this runs for every call
+  changes.clear();
   auto add_fact = [&](uint16_t bit, std::size_t at, std::size_t begun, bool early) {
     if (at != kNever && at < from) base |= bit;
-    else if (overlaps(at, begun)) changes.push_back({at, bit, false, early ? begun : at});
+    else if (overlaps(at, begun)) changes.push_back({at, bit, false, early ? begun : at, changes.size()});
   };
   if (r != nullptr) {
     FactTime facts[8];
@@ -331,11 +329,14 @@ std::vector<Checker::Instant> Checker::Instants(std::size_t index, std::size_t f
   }
   const std::vector<std::size_t>& globals = model_.global_events();
   for (auto it = std::lower_bound(globals.begin(), globals.end(), from); it != globals.end(); ++it) {
-    if (overlaps(*it, model_.IntervalStart(*it))) changes.push_back({*it, 0, true, *it});
+    if (overlaps(*it, model_.IntervalStart(*it))) changes.push_back({*it, 0, true, *it, changes.size()});
   }
-  std::stable_sort(changes.begin(), changes.end(),
-                   [](const Change& a, const Change& b) { return a.key < b.key; });
-  std::vector<Instant> out;
+  // Stable by key (ties keep their order of addition) without stable_sort's temporary buffer.
+  std::sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
+    return a.key != b.key ? a.key < b.key : a.seq < b.seq;
+  });
+  std::vector<Instant>& out = instants_scratch_;
+  out.clear();
   Instant now{model_.GlobalBefore(from), base, from == 0 ? kNever : from - 1};
   out.push_back(now);
   for (std::size_t i = 0; i < changes.size(); ++i) {

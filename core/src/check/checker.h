@@ -95,6 +95,8 @@ class Checker {
   // Whole-run checks at quiescence: runs the checks still waiting, then buffers and lost
   // deliveries. Call once, after the last event. Returns false on a violation.
   bool AtEnd();
+  // Capacity hints for a run of about `events` events and `requests` requests.
+  void Reserve(std::size_t events, std::size_t requests) { model_.Reserve(events, requests); }
 
   bool ok() const { return !failed_; }
   // Meaningful once OnEvent or AtEnd returned false.
@@ -109,6 +111,14 @@ class Checker {
     GlobalState global;
     uint16_t mask = 0;
     std::size_t after = kNever;
+  };
+  // A fact or global event that may have taken effect during a call (Instants).
+  struct Change {
+    std::size_t index;  // kNever: under way (sorts last)
+    uint16_t bits;
+    bool global;
+    std::size_t key;  // where it sorts: its log index, or earlier for a start's own effect
+    std::size_t seq;  // order of addition, for ties
   };
 
   // As events arrive (checker.cc).
@@ -125,7 +135,8 @@ class Checker {
   void RunDeferred(long long horizon);
   void CheckDeferred(std::size_t index);
   void CheckCall(std::size_t index, ApiCall call);
-  std::vector<Instant> Instants(std::size_t index, std::size_t from, const Request* r, int window) const;
+  // The instants a call may have seen, in order; valid until the next call (a reused buffer).
+  const std::vector<Instant>& Instants(std::size_t index, std::size_t from, const Request* r, int window);
   std::size_t BlockingCallStart(std::size_t index) const;
   void BlockingContext(std::size_t index, std::size_t from, CallContext* ctx) const;
   bool BlockingCallDuring(std::size_t index, std::size_t from) const;
@@ -157,6 +168,8 @@ class Checker {
   std::vector<bool> ended_;           // per application thread: kThreadEnd logged
   bool failed_ = false;
   sim::Violation violation_;
+  std::vector<Change> changes_scratch_;   // Instants' working buffers, kept between calls
+  std::vector<Instant> instants_scratch_;
 };
 
 }  // namespace wsaf::check

@@ -61,26 +61,27 @@ bool Checker::CheckGuards(std::size_t index, const Request& r) {
 
 void Checker::CheckMessage(std::size_t index) {
   const Event& e = run_->events[index];
-  std::string where = Where(index) + " got " + DescribeMessage(e);
+  // Reports only: built on a failure, not for every message.
+  auto where = [&] { return Where(index) + " got " + DescribeMessage(e); };
   if (e.msg_wparam == 0) {
-    Fail(kInvHandleZero, index, 0, where + ": a completion message with a NULL handle");
+    Fail(kInvHandleZero, index, 0, where() + ": a completion message with a NULL handle");
     return;
   }
   Request* r = model_.Find(e.msg_wparam);
   if (r == nullptr || (!r->app && r->begin == kNever)) {
     Fail(kInvMessageUnknown, index, e.msg_wparam,
-         where + ": no start returned that handle and the resolver never answered it");
+         where() + ": no start returned that handle and the resolver never answered it");
     return;
   }
   if (r->begin == kNever || r->begin > index) {
     Fail(kInvMessageContent, index, r->handle,
-         where + ": the resolver had not begun to answer " + DescribeRequest(*run_, *r));
+         where() + ": the resolver had not begun to answer " + DescribeRequest(*run_, *r));
     return;
   }
   std::size_t f = r->app && r->epoch_certain ? model_.EpochEnd(r->epoch) : kNever;
   if (f != kNever && r->begin > f) {
     Fail(kInvDeliveryAfterCleanup, index, r->handle,
-         where + ": " + DescribeRequest(*run_, *r) + " was outstanding when " + Where(f) +
+         where() + ": " + DescribeRequest(*run_, *r) + " was outstanding when " + Where(f) +
              " (the final one) returned; the resolver began it later, at #" + std::to_string(r->begin));
     return;
   }
@@ -88,7 +89,7 @@ void Checker::CheckMessage(std::size_t index) {
     std::size_t gone = r->window < 0 ? r->start : model_.WindowDestroyed(r->window);
     if (gone != kNever && gone < model_.IntervalStart(index)) {
       Fail(kInvDeliveryAfterDestroy, index, r->handle,
-           where + ": " + DescribeRequest(*run_, *r) +
+           where() + ": " + DescribeRequest(*run_, *r) +
                (r->window < 0 ? " has no window" : " lost its window at #" + std::to_string(gone)) +
                ", so it must complete silently");
       return;
@@ -113,12 +114,12 @@ void Checker::CheckContent(std::size_t index, Request& r) {
   const Event& e = run_->events[index];
   DWORD reply = static_cast<DWORD>(e.msg_lparam);
   Reply got{WSAGETASYNCERROR(reply), WSAGETASYNCBUFLEN(reply)};
-  std::string where = Where(index) + " got " + DescribeMessage(e) + " for " + DescribeRequest(*run_, r);
+  auto where = [&] { return Where(index) + " got " + DescribeMessage(e) + " for " + DescribeRequest(*run_, r); };
   if (r.has_lparam) {
     if (r.lparam != e.msg_lparam) {
       DWORD first = static_cast<DWORD>(r.lparam);
       Fail(kInvMessageContent, index, r.handle,
-           where + ", but the same message read " +
+           where() + ", but the same message read " +
                ReplyString({WSAGETASYNCERROR(first), WSAGETASYNCBUFLEN(first)}) + " before");
     }
     return;  // the first observation checked the rest
@@ -149,7 +150,7 @@ void Checker::CheckContent(std::size_t index, Request& r) {
   std::string answer = r.answer.error != 0 ? WinsockErrorString(r.answer.error)
                                            : "OK, " + std::to_string(need) + " bytes packed";
   Fail(kInvMessageContent, index, r.handle,
-       where + ": the resolver answered " + answer + " at #" + std::to_string(r.begin) + ", the network was " +
+       where() + ": the resolver answered " + answer + " at #" + std::to_string(r.begin) + ", the network was " +
            (down && up ? "up and down" : down ? "down" : "up") + " during the delivery (#" +
            std::to_string(r.begin) + "..#" + std::to_string(limit) + "); expected " + exp);
 }
@@ -157,13 +158,14 @@ void Checker::CheckContent(std::size_t index, Request& r) {
 void Checker::CheckResultBytes(std::size_t index, const Request& r, int error, uint32_t len) {
   const GuardedBuffer* b = ExclusiveBuffer(r);
   if (b == nullptr || !CheckGuards(index, r)) return;
-  std::string where = Where(index) + " got " + DescribeMessage(run_->events[index]) + " for " +
-                      DescribeRequest(*run_, r);
+  auto where = [&] {
+    return Where(index) + " got " + DescribeMessage(run_->events[index]) + " for " + DescribeRequest(*run_, r);
+  };
   if (error == WSAENOBUFS) {
     std::size_t off = FirstTouched(*b, 0);
     if (off != kNoChange) {
       Fail(kInvMessageContent, index, r.handle,
-           where + ", but the buffer was written (" + DescribeOffset(*b, off) + "); SPEC: untouched");
+           where() + ", but the buffer was written (" + DescribeOffset(*b, off) + "); SPEC: untouched");
     }
     return;
   }
@@ -171,14 +173,14 @@ void Checker::CheckResultBytes(std::size_t index, const Request& r, int error, u
   const char* why = "";
   if (len > static_cast<uint32_t>(b->len) || !ValidatePacked(r.kind, b->data(), len, &why)) {
     Fail(kInvMessageContent, index, r.handle,
-         where + ", but the buffer does not hold a valid result of that length: " +
+         where() + ", but the buffer does not hold a valid result of that length: " +
              (len > static_cast<uint32_t>(b->len) ? "longer than the buffer" : why));
     return;
   }
   std::size_t off = FirstTouched(*b, len);
   if (off != kNoChange) {
     Fail(kInvMessageContent, index, r.handle,
-         where + ", but the buffer was written past the result (" + DescribeOffset(*b, off) + ")");
+         where() + ", but the buffer was written past the result (" + DescribeOffset(*b, off) + ")");
   }
 }
 
@@ -187,7 +189,7 @@ void Checker::CheckBuffersOf(std::size_t index, const Request& r) {
   const GuardedBuffer* b = ExclusiveBuffer(r);
   std::size_t at = index == kNever ? (run_->events.empty() ? 0 : run_->events.size() - 1) : index;
   if (b == nullptr || !CheckGuards(at, r)) return;
-  std::string when = index == kNever ? " at the end of the run" : " when the resolver returned (#" + std::to_string(index) + ")";
+  auto when = [&]() -> std::string { return index == kNever ? " at the end of the run" : " when the resolver returned (#" + std::to_string(index) + ")"; };
   std::size_t f = r.epoch_certain ? model_.EpochEnd(r.epoch) : kNever;
   bool swallowed = f != kNever && (r.begin == kNever || r.begin > f);
   if (r.cancel_ok != kNever || swallowed) {
@@ -197,7 +199,7 @@ void Checker::CheckBuffersOf(std::size_t index, const Request& r) {
                                             : "it was outstanding when the final " + Where(f) + " returned";
     Fail(kInvBufferWriteAfterCancel, at, r.handle,
          "the buffer of " + DescribeRequest(*run_, r) + " was written (" + DescribeOffset(*b, off) + ")" +
-             when + ", but " + why);
+             when() + ", but " + why);
     return;
   }
   if (!r.has_snapshot) return;
@@ -205,7 +207,7 @@ void Checker::CheckBuffersOf(std::size_t index, const Request& r) {
   if (off != kNoChange) {
     Fail(kInvBufferWriteAfterCleanup, at, r.handle,
          "the buffer of " + DescribeRequest(*run_, r) + " changed (" + DescribeOffset(*b, off) + ")" +
-             when + " after the final " + Where(f) + " returned");
+             when() + " after the final " + Where(f) + " returned");
   }
 }
 

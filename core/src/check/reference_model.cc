@@ -9,6 +9,14 @@ using sim::EventType;
 
 ReferenceModel::ReferenceModel(const sim::Run* run) : run_(run) {}
 
+void ReferenceModel::Reserve(std::size_t events, std::size_t requests) {
+  globals_.reserve(events);
+  interval_start_.reserve(events);
+  global_events_.reserve(events / 4);
+  requests_.reserve(requests);
+  by_handle_.reserve(requests);
+}
+
 GlobalState ReferenceModel::GlobalBefore(std::size_t index) const {
   if (index == 0 || globals_.empty()) return GlobalState{};
   return globals_[(index <= globals_.size() ? index : globals_.size()) - 1];

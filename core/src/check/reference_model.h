@@ -243,6 +243,9 @@ Allowed AllowedOutcomes(ApiCall call, const sim::Event& e, const CallContext& c)
 class ReferenceModel {
  public:
   explicit ReferenceModel(const sim::Run* run);
+  // Room for a run of about `events` events and `requests` requests (no effect on results:
+  // a fuzzer's thousands of runs a second would otherwise regrow every vector).
+  void Reserve(std::size_t events, std::size_t requests);
 
   // Ingests run->events[index]; call once per event, in log order.
   void Observe(std::size_t index);

@@ -30,7 +30,9 @@ const char* RunOutcomeName(RunOutcome o) {
 const std::string& Scheduler::thread_name(int id) const { return threads_[id]->name; }
 
 Scheduler::Scheduler(Strategy* strategy, SchedulerOptions options)
-    : strategy_(strategy), options_(options) {}
+    : strategy_(strategy), options_(options) {
+  if (options_.record_tape) tape_.reserve(1024);
+}
 
 Scheduler::~Scheduler() {
   if (seam::g_hooks == this) seam::g_hooks = nullptr;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -20,21 +21,33 @@ constexpr char kProtocols[] = "ip 0 IP\nicmp 1 ICMP\ntcp 6 TCP\nudp 17 UDP\nipv6
 
 constexpr int64_t kTimeoutMs = 30000;
 
-// Answer sizes come from the tape: 1..4 addresses, 0..2 aliases.
+// Answer sizes come from the tape: 1..4 addresses, 0..2 aliases. Fixed arrays: one is built
+// for every simulated host lookup, and the fuzzer runs thousands of runs a second.
 struct HostAnswer {
+  static constexpr int kMaxAliases = 2;
+  static constexpr int kMaxAddrs = 4;
   std::string name;
-  std::vector<std::string> alias_text;
-  std::vector<char*> aliases;
-  std::vector<in_addr> addrs;
-  std::vector<char*> addr_list;
+  char alias_text[kMaxAliases][16] = {};
+  char* aliases[kMaxAliases + 1] = {};
+  in_addr addrs[kMaxAddrs] = {};
+  char* addr_list[kMaxAddrs + 1] = {};
   hostent ent{};
 };
+
+// Parsed once: every run answers from the same data and never changes it.
+const NetbaseDb& SimNetbase() {
+  static const NetbaseDb* db = [] {
+    auto* d = new NetbaseDb;
+    d->ParseServices(kServices);
+    d->ParseProtocols(kProtocols);
+    return d;
+  }();
+  return *db;
+}
 
 }  // namespace
 
 SimResolver::SimResolver(World* world) : world_(world) {
-  netbase_.ParseServices(kServices);
-  netbase_.ParseProtocols(kProtocols);
   // A start that finds the resolver asleep wakes it, as the eventfd does in production.
   world_->engine().table.SetWaker(
       [](void* self) {
@@ -122,7 +135,7 @@ void SimResolver::AnswerOne(uint64_t handle) {
     AnswerHost(r, handle);
     return;
   }
-  AnswerLocally(r, &netbase_, [&](const LookupAnswer& a) { Deliver(handle, r, a); });
+  AnswerLocally(r, &SimNetbase(), [&](const LookupAnswer& a) { Deliver(handle, r, a); });
 }
 
 void SimResolver::AnswerHost(const Request& r, uint64_t handle) {
@@ -137,19 +150,23 @@ void SimResolver::AnswerHost(const Request& r, uint64_t handle) {
   Scheduler& sched = world_->scheduler();
   HostAnswer h;
   h.name = r.kind == RequestKind::kHostByName && r.name[0] != '\0' ? r.name : "host.test";
-  int aliases = static_cast<int>(sched.Decide(3));
-  for (int i = 0; i < aliases; ++i) h.alias_text.push_back("alias" + std::to_string(i) + ".test");
-  for (auto& a : h.alias_text) h.aliases.push_back(a.data());
-  h.aliases.push_back(nullptr);
-  int addrs = 1 + static_cast<int>(sched.Decide(4));
-  for (int i = 0; i < addrs; ++i) h.addrs.push_back(in_addr{htonl(0x0a000001u + i)});
-  for (auto& a : h.addrs) h.addr_list.push_back(reinterpret_cast<char*>(&a));
-  h.addr_list.push_back(nullptr);
+  int aliases = static_cast<int>(sched.Decide(HostAnswer::kMaxAliases + 1));
+  for (int i = 0; i < aliases; ++i) {
+    std::snprintf(h.alias_text[i], sizeof h.alias_text[i], "alias%d.test", i);
+    h.aliases[i] = h.alias_text[i];
+  }
+  h.aliases[aliases] = nullptr;
+  int addrs = 1 + static_cast<int>(sched.Decide(HostAnswer::kMaxAddrs));
+  for (int i = 0; i < addrs; ++i) {
+    h.addrs[i] = in_addr{htonl(0x0a000001u + i)};
+    h.addr_list[i] = reinterpret_cast<char*>(&h.addrs[i]);
+  }
+  h.addr_list[addrs] = nullptr;
   h.ent.h_name = h.name.data();
-  h.ent.h_aliases = h.aliases.data();
+  h.ent.h_aliases = h.aliases;
   h.ent.h_addrtype = AF_INET;
   h.ent.h_length = 4;
-  h.ent.h_addr_list = h.addr_list.data();
+  h.ent.h_addr_list = h.addr_list;
   LookupAnswer a;
   a.host = &h.ent;
   Deliver(handle, r, a);

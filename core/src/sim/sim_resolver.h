@@ -40,7 +40,6 @@ class SimResolver : public Backend {
   int ChooseError();
 
   World* world_;
-  NetbaseDb netbase_;
   std::vector<uint64_t> held_;  // submitted handles not answered yet
   std::vector<uint32_t> batch_;
   bool delivering_ = false;  // inside DeliverAnswer

@@ -1,5 +1,6 @@
 #include "sim/world.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "sim/sim_resolver.h"
@@ -103,6 +104,14 @@ World::World(const ScenarioConfig& config, Scheduler* scheduler)
   engine_.SetBackend(std::move(resolver));
   engine_.table.SetCapacityLimit(config.table_slots);
   run_.app_threads = config.app_threads;
+  // Capacity for a typical run (a few events per operation), capped for the long scenarios.
+  const std::size_t ops = static_cast<std::size_t>(config.app_threads) * config.ops_per_thread;
+  const std::size_t events = std::min<std::size_t>(ops * 4 + 64, 4096);
+  const std::size_t requests = std::min<std::size_t>(ops + 8, 1024);
+  run_.events.reserve(events);
+  run_.buffers.reserve(requests);
+  issued_.reserve(requests);
+  checker_.Reserve(events, requests);
 }
 
 World::~World() = default;

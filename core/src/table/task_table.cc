@@ -66,14 +66,18 @@ const char* SlotStateName(SlotState s) {
   return "?";
 }
 
-TaskTable::TaskTable() : chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
-  for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
-}
+// Value-initialised: every chunk pointer starts null (one zero fill, no per-pointer loop).
+TaskTable::TaskTable() : chunks_(new std::atomic<Chunk*>[kMaxChunks]()) {}
 
 TaskTable::~TaskTable() {
   uint32_t cap = capacity();
   for (uint32_t i = 0; i < cap; ++i) std::free(SlotAt(i).heap_text);
-  for (uint32_t i = 0; i < kMaxChunks; ++i) delete chunks_[i].load(std::memory_order_relaxed);
+  // Chunks are made in order (Grow), so the first null ends them.
+  for (uint32_t i = 0; i < kMaxChunks; ++i) {
+    Chunk* c = chunks_[i].load(std::memory_order_relaxed);
+    if (c == nullptr) break;
+    delete c;
+  }
 }
 
 TaskTable::Slot& TaskTable::SlotAt(uint32_t index) const {
