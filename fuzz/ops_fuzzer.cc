@@ -8,7 +8,8 @@
 //
 // Input: byte 0 picks the scenario (sim::ScenarioNames(), modulo their number) and the rest is
 // the tape; with WSAFAULT_SCENARIO=<name> every input is a tape of that scenario instead.
-// WSAFAULT_MUTANT=<name> selects a planted bug (table/mutants.h) once, at start-up.
+// WSAFAULT_MUTANT=<name> selects a planted bug (table/mutants.h) once, at start-up;
+// WSAFAULT_MUTANT=list prints their names and exits.
 //
 // Extra feedback: the checker's model coverage (which API call met which model condition and
 // answered what, which lifecycle transitions happened) is handed to libFuzzer as extra
@@ -148,6 +149,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   g_config = new Config;
   Config& c = *g_config;
   if (const char* m = std::getenv("WSAFAULT_MUTANT"); m != nullptr && *m != '\0') {
+    if (std::strcmp(m, "list") == 0) {  // the planted bugs, one per line (scripts/fuzz-mutants)
+      for (int i = 1; i < static_cast<int>(wsaf::Mutant::kCount); ++i) {
+        std::printf("%s\n", wsaf::MutantName(static_cast<wsaf::Mutant>(i)));
+      }
+      std::exit(0);
+    }
     if (!wsaf::ParseMutant(m, &c.mutant)) {
       std::fprintf(stderr, "ops_fuzzer: unknown WSAFAULT_MUTANT '%s'; known:", m);
       for (int i = 0; i < static_cast<int>(wsaf::Mutant::kCount); ++i) {
