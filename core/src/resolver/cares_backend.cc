@@ -80,20 +80,51 @@ CaresBackend::CaresBackend(Engine& engine) : engine_(engine) {
 
 CaresBackend::~CaresBackend() {
   Stop();
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(park_mu_);
+      exit_ = true;
+    }
+    park_cv_.notify_all();
+    thread_.join();
+  }
   close(event_fd_);
 }
 
+// Start and Stop are called under the engine's session mutex, never concurrently.
 void CaresBackend::Start() {
-  if (thread_.joinable()) return;
+  std::lock_guard<std::mutex> lock(park_mu_);
+  if (running_) return;
   stop_.store(false, std::memory_order_release);
-  thread_ = std::thread([this] { Run(); });
+  running_ = true;
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] { ThreadMain(); });
+  } else {
+    park_cv_.notify_all();
+  }
 }
 
 void CaresBackend::Stop() {
-  if (!thread_.joinable()) return;
+  std::unique_lock<std::mutex> lock(park_mu_);
+  if (!running_) return;
   stop_.store(true, std::memory_order_release);
   WakeEventFd(&event_fd_);
-  thread_.join();
+  // As a join would: once the thread parks, the session's shutdown has happened before this
+  // returns (no callback runs and no buffer is written after the final WSACleanup).
+  park_cv_.wait(lock, [this] { return !running_; });
+}
+
+void CaresBackend::ThreadMain() {
+  std::unique_lock<std::mutex> lock(park_mu_);
+  for (;;) {
+    park_cv_.wait(lock, [this] { return running_ || exit_; });
+    if (exit_) return;
+    lock.unlock();
+    Run();
+    lock.lock();
+    running_ = false;
+    park_cv_.notify_all();
+  }
 }
 
 void CaresBackend::Run() {
