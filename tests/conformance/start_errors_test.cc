@@ -2,6 +2,7 @@
 // (not initialised, network down, in progress — the last in blocking_test.cc), WSAEWOULDBLOCK.
 // Argument errors (WSAEFAULT, WSAEAFNOSUPPORT) are in bad_input_test.cc.
 #include <unordered_map>
+#include <vector>
 
 #include "conformance_env.h"
 
@@ -106,12 +107,107 @@ TEST_F(StartErrorsTest, NotInitialisedPrecedesArgumentErrors) {
   EXPECT_EQ(WSANOTINITIALISED, WSAGetLastError());
 }
 
+// wsaf_set_max_requests (our control, not Winsock's) makes "table full" reachable: with the
+// limit reached a start fails with WSAEWOULDBLOCK and changes nothing, and a slot comes back
+// when a message is removed. Requests hold their slots until their message is removed, so
+// numeric lookups (answered at once, never pumped) fill the table without any DNS.
+class MaxRequestsTest : public WsaTest {
+ protected:
+  void TearDown() override {
+    WsaTest::TearDown();  // ends every session: the limit can be put back
+    EXPECT_EQ(0, wsaf_set_max_requests(kDefaultMaxRequests));
+  }
+  // Ends the fixture's session, sets the limit, starts a new session.
+  void RestartWithLimit(unsigned limit) {
+    ASSERT_EQ(0, WSACleanup());
+    ASSERT_EQ(0, wsaf_set_max_requests(limit));
+    WSADATA data{};
+    ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
+  }
+  static constexpr unsigned kDefaultMaxRequests = 4194303;
+};
+
+TEST_F(MaxRequestsTest, RefusedDuringASessionAndOutOfRange) {
+  EXPECT_EQ(-1, wsaf_set_max_requests(4)) << "accepted during a session";
+  ASSERT_EQ(0, WSACleanup());
+  EXPECT_EQ(-1, wsaf_set_max_requests(0));
+  EXPECT_EQ(-1, wsaf_set_max_requests(kDefaultMaxRequests + 1));
+  EXPECT_EQ(0, wsaf_set_max_requests(kDefaultMaxRequests));
+  EXPECT_EQ(0, wsaf_set_max_requests(1));
+  EXPECT_EQ(0, wsaf_set_max_requests(kDefaultMaxRequests));
+}
+
+TEST_F(MaxRequestsTest, FullTableFailsWouldBlockAndLosesNothing) {
+  ASSERT_NO_FATAL_FAILURE(RestartWithLimit(4));
+  CanaryBuffer bufs[4];
+  HANDLE held[4];
+  for (int i = 0; i < 4; ++i) {
+    held[i] = StartNumeric(bufs[i].data(), bufs[i].size());
+    ASSERT_NE(nullptr, held[i]) << "start " << i << ": error " << WSAGetLastError();
+  }
+  CanaryBuffer extra;
+  EXPECT_EQ(nullptr, StartNumeric(extra.data(), extra.size()));
+  EXPECT_EQ(WSAEWOULDBLOCK, WSAGetLastError());
+  EXPECT_EQ(nullptr, WSAAsyncGetServByName(window(), kMsg, "http", "tcp", extra.data(), extra.size()));
+  EXPECT_EQ(WSAEWOULDBLOCK, WSAGetLastError());
+  EXPECT_TRUE(extra.Intact()) << "a refused start wrote its buffer";
+
+  // Removing one message (and only one) frees its slot: the next start succeeds, the one
+  // after fails again.
+  MSG m{};
+  auto begin = Clock::now();
+  while (!PeekMessage(&m, window(), kMsg, kMsg, PM_REMOVE) && MillisSince(begin) < kWaitLimit.count()) {
+    SleepMs(1);
+  }
+  ASSERT_EQ(kMsg, m.message) << "no completion arrived";
+  std::vector<HANDLE> rest;
+  for (HANDLE x : held) {
+    if (reinterpret_cast<WPARAM>(x) != m.wParam) rest.push_back(x);
+  }
+  ASSERT_EQ(3u, rest.size()) << "the message removed was none of the four requests'";
+  HANDLE h = StartNumeric(extra.data(), extra.size());
+  ASSERT_NE(nullptr, h) << "error " << WSAGetLastError();
+  CanaryBuffer more;
+  EXPECT_EQ(nullptr, StartNumeric(more.data(), more.size()));
+  EXPECT_EQ(WSAEWOULDBLOCK, WSAGetLastError());
+
+  // The refused starts lost nothing: every other started request delivers exactly once.
+  rest.push_back(h);
+  Reply r;
+  for (HANDLE x : rest) {
+    ASSERT_TRUE(WaitReply(x, &r));
+    EXPECT_EQ(0, r.error);
+  }
+  EXPECT_EQ(0, CountRepliesAfter(h, milliseconds(50)));
+  EXPECT_TRUE(NoMessageAnywhere());
+}
+
+// The limit applies from the next session on and ends with raising it: a session after the
+// default is back starts more requests than the old limit.
+TEST_F(MaxRequestsTest, RaisingTheLimitLetsStartsThrough) {
+  ASSERT_NO_FATAL_FAILURE(RestartWithLimit(2));
+  CanaryBuffer bufs[8];
+  HANDLE h[8];
+  for (int i = 0; i < 2; ++i) ASSERT_NE(nullptr, h[i] = StartNumeric(bufs[i].data(), bufs[i].size()));
+  EXPECT_EQ(nullptr, StartNumeric(bufs[2].data(), bufs[2].size()));
+  EXPECT_EQ(WSAEWOULDBLOCK, WSAGetLastError());
+  Reply r;
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(WaitReply(h[i], &r));
+  ASSERT_NO_FATAL_FAILURE(RestartWithLimit(kDefaultMaxRequests));
+  for (int i = 0; i < 8; ++i) {
+    h[i] = StartNumeric(bufs[i].data(), bufs[i].size());
+    ASSERT_NE(nullptr, h[i]) << "start " << i << ": error " << WSAGetLastError();
+  }
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(WaitReply(h[i], &r));
+}
+
 // "WSAEWOULDBLOCK when no request slot can be had (table full ...)". Completions that find the
 // window's queue full wait for room and keep their slots, so starting size queries against a
 // full queue fills the table. Once room appears every started request is still delivered
 // exactly once, and slots come back. A table that grows without bound never says
-// WSAEWOULDBLOCK within the bound; the test then skips rather than guessing.
-TEST_F(StartErrorsTest, NoFreeSlotFailsWouldBlockAndLosesNothing) {
+// WSAEWOULDBLOCK within a test's bound, so the table is limited to 2,000 (wsaf_set_max_requests).
+TEST_F(MaxRequestsTest, QueueFullKeepsSlotsUntilWouldBlockAndLosesNothing) {
+  ASSERT_NO_FATAL_FAILURE(RestartWithLimit(2000));
   for (int i = 0; i < 10000; ++i) ASSERT_TRUE(PostMessage(window(), kFillMsg, i, 0)) << i;
   ASSERT_FALSE(PostMessage(window(), kFillMsg, 0, 0));
   std::unordered_map<uintptr_t, int> delivered;
@@ -151,10 +247,8 @@ TEST_F(StartErrorsTest, NoFreeSlotFailsWouldBlockAndLosesNothing) {
   }
   EXPECT_EQ(started, seen) << "requests lost while the queue was full";
   for (auto& [h, n] : delivered) ASSERT_LE(n, 1) << "delivered twice";
-  if (!would_block) {
-    GTEST_SKIP() << "the table never ran out of slots within " << started
-                 << " requests; WSAEWOULDBLOCK not observable here";
-  }
+  ASSERT_TRUE(would_block) << "no WSAEWOULDBLOCK after " << started << " starts with a limit of 2000";
+  EXPECT_EQ(2000u, started) << "the limit is 2000 requests holding slots, and no other request holds one";
   EXPECT_GT(started, 0u);
   CanaryBuffer buf;
   HANDLE h = StartNumeric(buf.data(), buf.size());

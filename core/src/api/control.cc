@@ -76,6 +76,18 @@ int wsaf_set_dns_timeout(int timeout_ms, int tries) {
   return 0;
 }
 
+int wsaf_set_max_requests(unsigned int max_requests) {
+  if (max_requests == 0 || max_requests > wsaf::TaskTable::kMaxSlots) return -1;
+  wsaf::Engine& e = wsaf::CurrentEngine();
+  // Between sessions only: no request of a session is then pending or completing, so every
+  // slot but an old session's queued message is free, and the limit (which counts slots by
+  // position: starts use only the first max_requests) is a limit on requests in use.
+  wsaf::seam::MutexLock lock(e.session_mu);
+  if (wsaf::TaskTable::RefsOf(e.table.Session()) != 0) return -1;
+  e.table.SetMaxRequests(max_requests);
+  return 0;
+}
+
 int wsaf_set_netbase_files(const char* services_path, const char* protocols_path) {
   std::string services, protocols, error;
   if (!wsaf::ReadSmallFile(services_path ? services_path : "/etc/services", &services, &error) ||

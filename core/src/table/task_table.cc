@@ -137,6 +137,11 @@ bool TaskTable::PopFree(uint32_t* index) {
       uint64_t new_head = (((head >> 32) + 1) << 32) | next;
       if (free_head_.compare_exchange_weak(head, new_head, std::memory_order_acq_rel,
                                            std::memory_order_acquire)) {
+        if (idx >= max_requests_.load(std::memory_order_acquire)) {
+          Retire(idx);  // above the application's limit: set aside, try the next one
+          head = free_head_.load(std::memory_order_acquire);
+          continue;
+        }
         *index = idx;
         return true;
       }
@@ -160,7 +165,8 @@ bool TaskTable::Grow() {
   seam::MutexLock lock(grow_mu_);
   if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return true;
   uint32_t cap = capacity();
-  if (cap >= capacity_limit_) return false;
+  const uint32_t max_requests = max_requests_.load(std::memory_order_acquire);
+  if (cap >= capacity_limit_ || cap >= max_requests) return false;
   uint32_t chunk_index = cap / kChunkSlots;
   Chunk* chunk = chunks_[chunk_index].load(std::memory_order_acquire);
   if (chunk == nullptr) {
@@ -171,11 +177,36 @@ bool TaskTable::Grow() {
   }
   uint32_t chunk_end = chunk_index * kChunkSlots + chunk->size;
   uint32_t new_cap = chunk_end < capacity_limit_ ? chunk_end : capacity_limit_;
+  if (new_cap > max_requests) new_cap = max_requests;  // the chunk stays whole: the limit may rise
   if (new_cap <= cap) return false;  // a partial chunk is full (its limit was raised later)
   capacity_.store(new_cap, std::memory_order_release);
   // Push in reverse so that the lowest index is handed out first (deterministic order).
   for (uint32_t i = new_cap; i-- > cap;) PushFree(i);
   return true;
+}
+
+void TaskTable::Retire(uint32_t index) {
+  seam::MutexLock lock(retired_mu_);
+  // Re-read under the lock: a SetMaxRequests that raised the limit has drained the list
+  // already, or will after this.
+  if (index < max_requests_.load(std::memory_order_acquire)) {
+    PushFree(index);
+  } else {
+    retired_.push_back(index);
+  }
+}
+
+void TaskTable::SetMaxRequests(uint32_t n) {
+  if (n == 0) n = 1;
+  if (n > kMaxSlots) n = kMaxSlots;
+  max_requests_.store(n, std::memory_order_release);
+  seam::MutexLock lock(retired_mu_);
+  std::size_t kept = 0;
+  for (uint32_t index : retired_) {
+    if (index < n) PushFree(index);
+    else retired_[kept++] = index;
+  }
+  retired_.resize(kept);
 }
 
 // Backpressure: when starts outrun the resolver's reclaiming of canceled slots, a start that

@@ -161,6 +161,12 @@ class TaskTable {
   // At most this many slots (tests and the simulation use small tables). Call it before the
   // first Start.
   void SetCapacityLimit(uint32_t max_slots);
+  // Starts use only slots [0, n) (1..kMaxSlots; the public wsaf_set_max_requests, which calls
+  // it between sessions, when that bounds the requests in use to n): a start that finds none
+  // free fails with WSAEWOULDBLOCK. Free slots at or above the limit are set aside as they come
+  // off the free list, and return when it rises again. Thread-safe.
+  void SetMaxRequests(uint32_t n);
+  uint32_t max_requests() const { return max_requests_.load(std::memory_order_acquire); }
   uint32_t capacity() const { return capacity_.load(std::memory_order_acquire); }
   // Counts slots by state (a walk: for tests, stats and leak checks, not hot paths).
   void CountStates(uint32_t counts[6]) const;
@@ -175,6 +181,7 @@ class TaskTable {
   CancelStatus Decide(uint64_t handle, uint32_t epoch, bool owner);
   bool PopFree(uint32_t* index);
   void PushFree(uint32_t index);
+  void Retire(uint32_t index);  // a free slot at or above max_requests_
   bool Grow();
   void WaitForReclaim();
   void PushSubmit(uint32_t index);
@@ -191,6 +198,9 @@ class TaskTable {
   uint32_t capacity_limit_ = kMaxSlots;
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
   seam::Mutex grow_mu_;
+  std::atomic<uint32_t> max_requests_{kMaxSlots};
+  seam::Mutex retired_mu_;
+  std::vector<uint32_t> retired_ GUARDED_BY(retired_mu_);  // free slots at or above max_requests_
 };
 
 }  // namespace wsaf
