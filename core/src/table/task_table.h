@@ -166,7 +166,6 @@ class TaskTable {
   // free fails with WSAEWOULDBLOCK. Free slots at or above the limit are set aside as they come
   // off the free list, and return when it rises again. Thread-safe.
   void SetMaxRequests(uint32_t n);
-  uint32_t max_requests() const { return max_requests_.load(std::memory_order_acquire); }
   uint32_t capacity() const { return capacity_.load(std::memory_order_acquire); }
   // Counts slots by state (a walk: for tests, stats and leak checks, not hot paths).
   void CountStates(uint32_t counts[6]) const;
