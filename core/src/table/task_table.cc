@@ -1,5 +1,6 @@
 #include "table/task_table.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -211,17 +212,29 @@ void TaskTable::SetMaxRequests(uint32_t n) {
 
 // Backpressure: when starts outrun the resolver's reclaiming of canceled slots, a start that
 // finds no free slot first gives the resolver a moment (it is woken, and this thread yields)
-// instead of growing the table without bound. Production only: the simulation's scheduler
-// decides who runs.
+// instead of growing the table, which never shrinks. It waits while requests sit in the submit
+// stack, and for a few more yields after the resolver took them (it reclaims the canceled ones
+// of the batch it took only then), at most about a millisecond in all: a table that must grow
+// because its requests are all outstanding pays that once per chunk of 4,096 slots. Production
+// only: the simulation's scheduler decides who runs.
 void TaskTable::WaitForReclaim() {
   if (seam::Simulated()) return;
-  for (int i = 0; i < 256 && HasSubmitted(); ++i) {
-    if (consumer_sleeping_.load(std::memory_order_seq_cst) &&
-        consumer_sleeping_.exchange(false, std::memory_order_seq_cst) && waker_ != nullptr) {
-      waker_(waker_arg_);
-    }
-    std::this_thread::yield();
+  constexpr int kYieldsAfterTaken = 64;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+  int idle = 0;
+  for (;;) {
     if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return;
+    if (HasSubmitted()) {
+      idle = 0;
+      if (consumer_sleeping_.load(std::memory_order_seq_cst) &&
+          consumer_sleeping_.exchange(false, std::memory_order_seq_cst) && waker_ != nullptr) {
+        waker_(waker_arg_);
+      }
+    } else if (++idle > kYieldsAfterTaken) {
+      return;  // taken and served: what was canceled is back, the rest is outstanding
+    }
+    if (std::chrono::steady_clock::now() > deadline) return;
+    std::this_thread::yield();
   }
 }
 
