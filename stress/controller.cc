@@ -243,9 +243,22 @@ void Controller::SessionPhase(bool racing) {
     wsaf_set_network_down(0);
     run_.netdown_seq.fetch_add(1, std::memory_order_acq_rel);
   }
+  // Between sessions the table may be limited (wsaf_set_max_requests): with --faults, half the
+  // sessions run with a small limit, so starts meet WSAEWOULDBLOCK (an allowed answer) and the
+  // table sets slots aside and gives them back under the workers' load.
+  static constexpr unsigned kLimits[] = {8, 64, 1024};
+  unsigned limit = kDefaultMaxRequests;
+  if (run_.opts.faults && rng_.Chance(0.5)) limit = kLimits[rng_.Below(3)];
+  if (wsaf_set_max_requests(limit) != 0) {
+    Violation("wsaf_set_max_requests(" + std::to_string(limit) + ") between sessions answered -1");
+  }
+  if (limit != kDefaultMaxRequests) ++limited_sessions_;
   WSADATA data;
   if (int rc = WSAStartup(MAKEWORD(2, 2), &data); rc != 0) {
     Violation("WSAStartup after a final cleanup answered " + std::string(ErrorName(rc)));
+  }
+  if (wsaf_set_max_requests(limit) != -1) {
+    Violation("wsaf_set_max_requests during a session answered 0 (it must refuse: -1)");
   }
   run_.session.fetch_add(1, std::memory_order_acq_rel);
   run_.context.store(Context::kNormal, std::memory_order_release);
