@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +49,22 @@ std::vector<std::string> FuzzerOptions(const std::string& path) {
     out.push_back("-" + trim(line.substr(0, eq)) + "=" + trim(line.substr(eq + 1)));
   }
   return out;
+}
+
+// The scenario a planted bug's ops_fuzzer run needs when it is outside the byte-0 rotation:
+// "<bug> <scenario>" lines of corpus/ops_fuzzer_mutants/scenarios (as ctest and
+// scripts/fuzz-mutants read them). Empty when the bug is not listed.
+std::string MutantScenario(const std::string& source_dir, const char* bug) {
+  if (source_dir.empty()) return "";
+  std::ifstream in(JoinPath(source_dir, "corpus/ops_fuzzer_mutants/scenarios"));
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream fields(line);
+    std::string name, scenario;
+    if (fields >> name >> scenario && name == bug) return scenario;
+  }
+  return "";
 }
 
 // A fresh copy of the checked-in seeds (top-level files only: candidates/ holds crashes), so
@@ -93,6 +110,7 @@ class ChildLane {
   std::string cwd_;
   double started_ = 0, kill_at_ = 0, found_at_ = -1;
   bool terminated_ = false;
+  std::string fuzz_scenario_;  // WSAFAULT_SCENARIO of the ops_fuzzer run, if any
 };
 
 std::vector<std::string> ChildLane::FuzzArgs(const Stage& s, double budget, std::vector<std::string>* env) {
@@ -108,6 +126,8 @@ std::vector<std::string> ChildLane::FuzzArgs(const Stage& s, double budget, std:
   argv.push_back(corpus);
   if (s.target == "ops_fuzzer" && mutant_ != Mutant::kNone) {
     env->push_back(std::string("WSAFAULT_MUTANT=") + MutantName(mutant_));
+    fuzz_scenario_ = MutantScenario(opt_.source_dir, MutantName(mutant_));
+    if (!fuzz_scenario_.empty()) env->push_back("WSAFAULT_SCENARIO=" + fuzz_scenario_);
   }
   return argv;
 }
@@ -200,6 +220,8 @@ void ChildLane::Finish(int exit_code) {
     } else if (!f.artifact.empty()) {
       fl.replay = (mutant_ != Mutant::kNone && s.target == "ops_fuzzer"
                        ? std::string("WSAFAULT_MUTANT=") + MutantName(mutant_) + " " : std::string()) +
+                  (!fuzz_scenario_.empty() && s.target == "ops_fuzzer"
+                       ? "WSAFAULT_SCENARIO=" + fuzz_scenario_ + " " : std::string()) +
                   s.program + " " + f.artifact;
     } else {
       fl.replay = f.rerun;
