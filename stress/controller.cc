@@ -247,12 +247,12 @@ void Controller::SessionPhase(bool racing) {
   // sessions run with a small limit, so starts meet WSAEWOULDBLOCK (an allowed answer) and the
   // table sets slots aside and gives them back under the workers' load.
   static constexpr unsigned kLimits[] = {8, 64, 1024};
-  unsigned limit = kDefaultMaxRequests;
+  unsigned limit = WSAF_MAX_REQUESTS;
   if (run_.opts.faults && rng_.Chance(0.5)) limit = kLimits[rng_.Below(3)];
   if (wsaf_set_max_requests(limit) != 0) {
     Violation("wsaf_set_max_requests(" + std::to_string(limit) + ") between sessions answered -1");
   }
-  if (limit != kDefaultMaxRequests) ++limited_sessions_;
+  if (limit != WSAF_MAX_REQUESTS) ++limited_sessions_;
   WSADATA data;
   if (int rc = WSAStartup(MAKEWORD(2, 2), &data); rc != 0) {
     Violation("WSAStartup after a final cleanup answered " + std::string(ErrorName(rc)));

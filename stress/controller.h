@@ -83,7 +83,6 @@ class Controller {
   int64_t load_end_us_ = 0;  // when the load stopped and the drain began
   uint64_t quiet_cleanups_ = 0, racing_cleanups_ = 0, netdowns_ = 0, fault_switches_ = 0;
   uint64_t limited_sessions_ = 0;  // sessions run with wsaf_set_max_requests below the default
-  static constexpr unsigned kDefaultMaxRequests = 4194303;
   uint64_t nudges_ = 0;
   const char* phase_ = "run";
   int phase_round_ = 0;  // position in the current round of the three phase kinds

@@ -225,7 +225,8 @@ void Controller::PrintSummary() {
   std::printf("phases         quiet final cleanups %" PRIu64 ", raced final cleanups %" PRIu64
               " (%" PRIu64 " sessions after them with a small request limit), network down %" PRIu64
               ", DNS fault switches %" PRIu64 ", GetMessage nudges %" PRIu64 "\n",
-              quiet_cleanups_, racing_cleanups_, limited_sessions_, netdowns_, fault_switches_, nudges_);
+              quiet_cleanups_, racing_cleanups_, limited_sessions_, netdowns_, fault_switches_,
+              nudges_);
   uint32_t counts[6];
   CurrentEngine().table.CountStates(counts);
   std::printf("slots          capacity %u:", CurrentEngine().table.capacity());

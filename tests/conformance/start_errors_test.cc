@@ -115,7 +115,7 @@ class MaxRequestsTest : public WsaTest {
  protected:
   void TearDown() override {
     WsaTest::TearDown();  // ends every session: the limit can be put back
-    EXPECT_EQ(0, wsaf_set_max_requests(kDefaultMaxRequests));
+    EXPECT_EQ(0, wsaf_set_max_requests(WSAF_MAX_REQUESTS));
   }
   // Ends the fixture's session, sets the limit, starts a new session.
   void RestartWithLimit(unsigned limit) {
@@ -124,17 +124,16 @@ class MaxRequestsTest : public WsaTest {
     WSADATA data{};
     ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
   }
-  static constexpr unsigned kDefaultMaxRequests = 4194303;
 };
 
 TEST_F(MaxRequestsTest, RefusedDuringASessionAndOutOfRange) {
   EXPECT_EQ(-1, wsaf_set_max_requests(4)) << "accepted during a session";
   ASSERT_EQ(0, WSACleanup());
   EXPECT_EQ(-1, wsaf_set_max_requests(0));
-  EXPECT_EQ(-1, wsaf_set_max_requests(kDefaultMaxRequests + 1));
-  EXPECT_EQ(0, wsaf_set_max_requests(kDefaultMaxRequests));
+  EXPECT_EQ(-1, wsaf_set_max_requests(WSAF_MAX_REQUESTS + 1));
+  EXPECT_EQ(0, wsaf_set_max_requests(WSAF_MAX_REQUESTS));
   EXPECT_EQ(0, wsaf_set_max_requests(1));
-  EXPECT_EQ(0, wsaf_set_max_requests(kDefaultMaxRequests));
+  EXPECT_EQ(0, wsaf_set_max_requests(WSAF_MAX_REQUESTS));
 }
 
 TEST_F(MaxRequestsTest, FullTableFailsWouldBlockAndLosesNothing) {
@@ -148,7 +147,8 @@ TEST_F(MaxRequestsTest, FullTableFailsWouldBlockAndLosesNothing) {
   CanaryBuffer extra;
   EXPECT_EQ(nullptr, StartNumeric(extra.data(), extra.size()));
   EXPECT_EQ(WSAEWOULDBLOCK, WSAGetLastError());
-  EXPECT_EQ(nullptr, WSAAsyncGetServByName(window(), kMsg, "http", "tcp", extra.data(), extra.size()));
+  EXPECT_EQ(nullptr,
+            WSAAsyncGetServByName(window(), kMsg, "http", "tcp", extra.data(), extra.size()));
   EXPECT_EQ(WSAEWOULDBLOCK, WSAGetLastError());
   EXPECT_TRUE(extra.Intact()) << "a refused start wrote its buffer";
 
@@ -156,7 +156,8 @@ TEST_F(MaxRequestsTest, FullTableFailsWouldBlockAndLosesNothing) {
   // after fails again.
   MSG m{};
   auto begin = Clock::now();
-  while (!PeekMessage(&m, window(), kMsg, kMsg, PM_REMOVE) && MillisSince(begin) < kWaitLimit.count()) {
+  while (!PeekMessage(&m, window(), kMsg, kMsg, PM_REMOVE) &&
+         MillisSince(begin) < kWaitLimit.count()) {
     SleepMs(1);
   }
   ASSERT_EQ(kMsg, m.message) << "no completion arrived";
@@ -188,12 +189,14 @@ TEST_F(MaxRequestsTest, RaisingTheLimitLetsStartsThrough) {
   ASSERT_NO_FATAL_FAILURE(RestartWithLimit(2));
   CanaryBuffer bufs[8];
   HANDLE h[8];
-  for (int i = 0; i < 2; ++i) ASSERT_NE(nullptr, h[i] = StartNumeric(bufs[i].data(), bufs[i].size()));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_NE(nullptr, h[i] = StartNumeric(bufs[i].data(), bufs[i].size()));
+  }
   EXPECT_EQ(nullptr, StartNumeric(bufs[2].data(), bufs[2].size()));
   EXPECT_EQ(WSAEWOULDBLOCK, WSAGetLastError());
   Reply r;
   for (int i = 0; i < 2; ++i) ASSERT_TRUE(WaitReply(h[i], &r));
-  ASSERT_NO_FATAL_FAILURE(RestartWithLimit(kDefaultMaxRequests));
+  ASSERT_NO_FATAL_FAILURE(RestartWithLimit(WSAF_MAX_REQUESTS));
   for (int i = 0; i < 8; ++i) {
     h[i] = StartNumeric(bufs[i].data(), bufs[i].size());
     ASSERT_NE(nullptr, h[i]) << "start " << i << ": error " << WSAGetLastError();
@@ -247,8 +250,10 @@ TEST_F(MaxRequestsTest, QueueFullKeepsSlotsUntilWouldBlockAndLosesNothing) {
   }
   EXPECT_EQ(started, seen) << "requests lost while the queue was full";
   for (auto& [h, n] : delivered) ASSERT_LE(n, 1) << "delivered twice";
-  ASSERT_TRUE(would_block) << "no WSAEWOULDBLOCK after " << started << " starts with a limit of 2000";
-  EXPECT_EQ(2000u, started) << "the limit is 2000 requests holding slots, and no other request holds one";
+  ASSERT_TRUE(would_block) << "no WSAEWOULDBLOCK after " << started
+                           << " starts with a limit of 2000";
+  EXPECT_EQ(2000u, started)
+      << "the limit is 2000 requests holding slots, and no other request holds one";
   EXPECT_GT(started, 0u);
   CanaryBuffer buf;
   HANDLE h = StartNumeric(buf.data(), buf.size());

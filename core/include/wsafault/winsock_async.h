@@ -195,13 +195,14 @@ int wsaf_set_dns_timeout(int timeout_ms, int tries);
  * /etc/protocols). Returns 0, or -1 when a file cannot be read (nothing changes then). */
 int wsaf_set_netbase_files(const char* services_path, const char* protocols_path);
 /* For testing an application's WSAEWOULDBLOCK handling: from the next WSAStartup on, at most
- * max_requests requests hold a task-table slot at once (default and upper bound 4,194,303), and
- * a start beyond that fails with WSAEWOULDBLOCK. A request holds its slot from its start until
- * its message is removed from the queue (or its window destroyed); a canceled one until the
- * resolver is done with it (at once if its lookup had not begun, else when the lookup ends). A
- * message of an ended session still queued keeps its slot too. Only between sessions (before
- * the first WSAStartup or after the final WSACleanup). Returns 0, or -1 during a session, for
- * 0, or for a larger value (nothing changes then). */
+ * max_requests requests hold a task-table slot at once (default and upper bound
+ * WSAF_MAX_REQUESTS), and a start beyond that fails with WSAEWOULDBLOCK. A request holds its
+ * slot from its start until its message is removed from the queue (or its window destroyed); a
+ * canceled one until the resolver is done with it (at once if its lookup had not begun, else
+ * when the lookup ends). A message of an ended session still queued keeps its slot too. Only
+ * between sessions (before the first WSAStartup or after the final WSACleanup). Returns 0, or
+ * -1 during a session, for 0, or for a larger value (nothing changes then). */
+#define WSAF_MAX_REQUESTS 4194303u /* the default, and the table's size limit */
 int wsaf_set_max_requests(unsigned int max_requests);
 /* Puts the network subsystem down (1) or up (0). While down, starts and cancels fail with
  * WSAENETDOWN and lookups that complete deliver WSAENETDOWN; pending requests stay pending. */

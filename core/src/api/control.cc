@@ -76,8 +76,10 @@ int wsaf_set_dns_timeout(int timeout_ms, int tries) {
   return 0;
 }
 
+static_assert(WSAF_MAX_REQUESTS == wsaf::TaskTable::kMaxSlots, "the header's limit is the table's");
+
 int wsaf_set_max_requests(unsigned int max_requests) {
-  if (max_requests == 0 || max_requests > wsaf::TaskTable::kMaxSlots) return -1;
+  if (max_requests == 0 || max_requests > WSAF_MAX_REQUESTS) return -1;
   wsaf::Engine& e = wsaf::CurrentEngine();
   // Between sessions only: no request of a session is then pending or completing, so every
   // slot but an old session's queued message is free, and the limit (which counts slots by
