@@ -265,7 +265,7 @@ TEST(CheckerTest, CleanLogPasses) {
   EXPECT_EQ(out.coverage.CallCount(ApiCall::kAsyncStart, Condition::kBadArguments, WSAEFAULT), 1u);
   EXPECT_GE(out.coverage.TransitionCount(ModelState::kOutstanding, ModelState::kCanceled), 1u);
   EXPECT_GE(out.coverage.TransitionCount(ModelState::kQueued, ModelState::kDelivered), 1u);
-  EXPECT_EQ(out.coverage.message_errors[OutcomeSlot(WSAENOBUFS)], 1u);
+  EXPECT_EQ(out.coverage.MessageErrorCount(kHostByName, WSAENOBUFS), 1u);
   EXPECT_FALSE(out.coverage.List().empty());
   EXPECT_NE(out.coverage.ToText().find("call WSACancelAsyncRequest OUTSTANDING OK 1"), std::string::npos);
 }
@@ -886,7 +886,7 @@ TEST(CheckerTest, WinsockErrorNames) {
 TEST(CheckerTest, CoverageMerges) {
   Coverage a;
   a.CountCall(ApiCall::kCancel, Condition::kQueued, WSAEALREADY);
-  a.CountMessageError(WSAENOBUFS);
+  a.CountMessageError(kHostByName, WSAENOBUFS);
   Coverage b = a;
   b.Merge(a);
   EXPECT_EQ(b.CallCount(ApiCall::kCancel, Condition::kQueued, WSAEALREADY), 2u);

@@ -235,9 +235,11 @@ void Checker::RunDeferred(long long horizon) {
 void Checker::CheckDeferred(std::size_t index) {
   const Event& e = run_->events[index];
   ApiCall call = ApiCallOf(e);
-  if (call != ApiCall::kCount) {
-    CheckCall(index, call);
-  } else if (HasCompletionMessage(e)) {
+  // A pump is a call (its result against its window and filter) and, with a completion
+  // message, a delivery.
+  if (call != ApiCall::kCount) CheckCall(index, call);
+  if (failed_) return;
+  if (HasCompletionMessage(e)) {
     CheckMessage(index);
   } else if (e.type == EventType::kResolverEnd) {
     if (const Request* r = model_.Find(e.handle)) CheckBuffersOf(index, *r);
@@ -247,11 +249,15 @@ void Checker::CheckDeferred(std::size_t index) {
 void Checker::CheckCall(std::size_t index, ApiCall call) {
   const Event& e = run_->events[index];
   bool is_cancel = call == ApiCall::kCancel || call == ApiCall::kHookAsyncCancel;
-  bool is_window = call == ApiCall::kDestroyWindow || call == ApiCall::kPostMessage;
+  bool is_pump = call == ApiCall::kPeekMessage || call == ApiCall::kPeekNoRemove || call == ApiCall::kGetMessage;
+  bool is_window = call == ApiCall::kDestroyWindow || call == ApiCall::kPostMessage || is_pump;
+  // A pump names the window it asked for in `target` (`window` is the message's).
+  int window = !is_window ? -1 : is_pump ? e.target : e.window;
   const Request* r = is_cancel && e.handle != 0 ? model_.Find(e.handle) : nullptr;
   std::size_t from = call == ApiCall::kBlockingCall ? BlockingCallStart(index) : model_.IntervalStart(index);
-  const std::vector<Instant>& instants = Instants(index, from, r, is_window ? e.window : -1);
+  const std::vector<Instant>& instants = Instants(index, from, r, window);
   CallContext ctx;
+  if (call == ApiCall::kLastError) ctx.other_thread_failed = OtherThreadFailedDuring(index, from);
   if (call == ApiCall::kBlockingCall) BlockingContext(index, from, &ctx);
   if (is_cancel && e.handle != 0 && (r == nullptr || (!r->app && r->begin == kNever))) {
     ctx.hidden_request_possible = BlockingCallDuring(index, from);
@@ -273,7 +279,7 @@ void Checker::CheckCall(std::size_t index, ApiCall call) {
     ctx.global = in.global;
     ctx.request = r;
     if (r != nullptr) ctx.view = model_.ViewOf(*r, in.mask);
-    ctx.window_alive = is_window && e.window >= 0 && (in.mask & kFactStarted) && !(in.mask & kFactWindowGone);
+    ctx.window_alive = is_window && window >= 0 && (in.mask & kFactStarted) && !(in.mask & kFactWindowGone);
     consider(ctx);
     if (call != ApiCall::kCancel) continue;
     // WSACancelAsyncRequest checks the session on entry and decides in the table later: the
@@ -394,6 +400,17 @@ bool Checker::BlockingCallDuring(std::size_t index, std::size_t from) const {
     bool blocking = e.type == EventType::kBlockingCall || e.type == EventType::kHookCall ||
                     e.type == EventType::kHookCancel;
     if (blocking && e.thread != thread && BlockingCallStart(k) <= index) return true;
+  }
+  return false;
+}
+
+// Whether an event of another application thread in [from, index) reports a failed call: the
+// last-error check waited across it.
+bool Checker::OtherThreadFailedDuring(std::size_t index, std::size_t from) const {
+  int thread = run_->events[index].thread;
+  for (std::size_t k = from; k < index; ++k) {
+    const Event& e = run_->events[k];
+    if (e.thread != thread && e.thread < run_->app_threads && e.error != 0) return true;
   }
   return false;
 }

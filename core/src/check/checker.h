@@ -140,6 +140,7 @@ class Checker {
   std::size_t BlockingCallStart(std::size_t index) const;
   void BlockingContext(std::size_t index, std::size_t from, CallContext* ctx) const;
   bool BlockingCallDuring(std::size_t index, std::size_t from) const;
+  bool OtherThreadFailedDuring(std::size_t index, std::size_t from) const;
   void SettleEpoch(std::size_t index, const std::vector<Instant>& instants);
   void ReportCall(std::size_t index, ApiCall call, int outcome, const OutcomeSet& allowed,
                   const std::vector<Instant>& instants, std::size_t from, const Request* r);

@@ -126,7 +126,7 @@ void Checker::CheckContent(std::size_t index, Request& r) {
   }
   r.has_lparam = true;
   r.lparam = e.msg_lparam;
-  coverage_.CountMessageError(got.error);
+  coverage_.CountMessageError(r.kind, got.error);
   // The completion read the network state somewhere in the delivery.
   std::size_t limit = r.end != kNever && r.end < index ? r.end : index;
   bool down = false, up = false;

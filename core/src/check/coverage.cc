@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "check/names.h"
+#include "table/task_table.h"
 
 namespace wsaf::check {
 
@@ -44,6 +45,11 @@ int OutcomeSlot(int outcome) {
   return kOtherSlot;
 }
 
+const char* KindName(int kind) {
+  if (kind < 0 || kind >= kRequestKinds) return "?";
+  return RequestKindName(static_cast<RequestKind>(kind));
+}
+
 std::string OutcomeSlotName(int slot) {
   if (slot < 0 || slot >= kOtherSlot) return "other";
   return OutcomeName(kSlotOutcomes[slot]);
@@ -55,9 +61,16 @@ void Coverage::CountCall(ApiCall call, Condition condition, int outcome) {
   ++calls_checked;
 }
 
-void Coverage::CountMessageError(int error) {
-  Bump(&message_errors[OutcomeSlot(error)], 1);
+void Coverage::CountMessageError(int kind, int error) {
+  // A request the model knows no kind of is a blocking call's own: a host lookup.
+  if (kind < 0 || kind >= kRequestKinds) kind = static_cast<int>(RequestKind::kHostByName);
+  Bump(&message_errors[kind * kOutcomeSlots + OutcomeSlot(error)], 1);
   ++messages;
+}
+
+uint32_t Coverage::MessageErrorCount(int kind, int error) const {
+  if (kind < 0 || kind >= kRequestKinds) return 0;
+  return message_errors[kind * kOutcomeSlots + OutcomeSlot(error)];
 }
 
 uint32_t Coverage::CallCount(ApiCall call, Condition condition, int outcome) const {
@@ -97,9 +110,10 @@ std::vector<CoverageEntry> Coverage::List() const {
                      ModelStateName(static_cast<ModelState>(to)), "", n});
     }
   }
-  for (int slot = 0; slot < kOutcomeSlots; ++slot) {
-    if (message_errors[slot] != 0) {
-      out.push_back({"message-error", OutcomeSlotName(slot), "", "", message_errors[slot]});
+  for (int kind = 0; kind < kRequestKinds; ++kind) {
+    for (int slot = 0; slot < kOutcomeSlots; ++slot) {
+      uint32_t n = message_errors[kind * kOutcomeSlots + slot];
+      if (n != 0) out.push_back({"message-error", OutcomeSlotName(slot), KindName(kind), "", n});
     }
   }
   return out;

@@ -1,10 +1,26 @@
-// What a run (or a campaign of runs) exercised: which API call met which model condition and
-// answered with which outcome, which lifecycle transitions happened, which error codes the
-// completion messages carried. The campaign merges these and renders them as a matrix; a
-// cell that stays at zero is a rule of SPEC.md no run has tested.
+// What a run (or a campaign of runs) exercised, measured against what SPEC.md allows.
 //
-// Thread safety: a plain value; merge copies from several threads under the caller's lock.
-// Memory: fixed arrays (about 30 KB), no allocation until List()/ToText().
+// Overview
+//   Coverage counts three tables: which API call met which model condition and answered with
+//   which outcome (the Checker counts a call once its outcome matched an allowed one), which
+//   lifecycle transitions requests took (the model counts them in log order), and which error
+//   codes the completion messages carried, per request kind.
+//   The denominator is not the product of the axes: AllowedCells() asks the reference model
+//   itself. It runs AllowedOutcomes() over every context a call can meet (sessions, handle
+//   views, windows, hooks), walks every order in which a request's facts can be logged
+//   through the model's view rules, and lists the message errors SPEC.md names per kind.
+//   Cells the model accepts only because it cannot tell which instant a call saw (a start
+//   that overlapped a final cleanup, a blocking call's hidden request) are tolerances, not
+//   rules, and stay out of the denominator. Cells SPEC.md allows that no scenario can reach
+//   by design carry their reason (one table, coverage_space.cc). Summarize() turns counts
+//   into hit / allowed per table and overall and lists every allowed cell never hit as an
+//   untested rule with its SPEC.md section; the campaign report, its JSON and `wsafault sim`
+//   print that.
+//
+// Thread safety: Coverage is a plain value; merge copies from several threads under the
+//   caller's lock. AllowedCells() builds its table once (thread-safe static initialisation)
+//   and returns it read-only.
+// Memory: Coverage is fixed arrays (about 35 KB), no allocation until List()/ToText().
 #ifndef WSAFAULT_CHECK_COVERAGE_H_
 #define WSAFAULT_CHECK_COVERAGE_H_
 
@@ -21,11 +37,14 @@ namespace wsaf::check {
 inline constexpr int kOutcomeSlots = 20;
 int OutcomeSlot(int outcome);
 std::string OutcomeSlotName(int slot);
+// RequestKind values 0..5 (table/task_table.h).
+inline constexpr int kRequestKinds = 6;
+const char* KindName(int kind);  // "GetHostByName", ...
 
 struct CoverageEntry {
   std::string category;  // "call", "transition" or "message-error"
   std::string a;         // call name / from state / error name
-  std::string b;         // condition / to state / ""
+  std::string b;         // condition / to state / request kind
   std::string c;         // outcome / "" / ""
   uint64_t count = 0;
 };
@@ -34,15 +53,16 @@ struct Coverage {
   // invariant: counters saturate at UINT32_MAX rather than wrap.
   std::array<uint32_t, kApiCalls * kConditions * kOutcomeSlots> calls{};
   std::array<uint32_t, kModelStates * kModelStates> transitions{};
-  std::array<uint32_t, kOutcomeSlots> message_errors{};
+  std::array<uint32_t, kRequestKinds * kOutcomeSlots> message_errors{};  // [kind][slot]
   uint64_t events = 0;         // events checked
   uint64_t calls_checked = 0;  // API calls judged against the model
   uint64_t messages = 0;       // completion messages checked
 
   void CountCall(ApiCall call, Condition condition, int outcome);
-  void CountMessageError(int error);
+  void CountMessageError(int kind, int error);
   uint32_t CallCount(ApiCall call, Condition condition, int outcome) const;
   uint32_t TransitionCount(ModelState from, ModelState to) const;
+  uint32_t MessageErrorCount(int kind, int error) const;
   void Merge(const Coverage& other);
 
   // Every nonzero cell, calls first (in enum order), then transitions, then message errors.
@@ -54,6 +74,57 @@ struct Coverage {
   int DistinctTransitions() const;
   int DistinctMessageErrors() const;
 };
+
+// --- What SPEC.md allows ----------------------------------------------------------------------
+
+enum class CellTable : uint8_t { kCall, kTransition, kMessageError };
+
+// One cell SPEC.md allows. kCall: a = ApiCall, b = Condition, c = outcome slot; kTransition:
+// a = from, b = to (ModelState); kMessageError: a = request kind, b = outcome slot.
+struct AllowedCell {
+  CellTable table = CellTable::kCall;
+  int a = 0, b = 0, c = 0;
+  const char* section = "";         // the SPEC.md section of the rule
+  const char* unreachable = nullptr;  // why no scenario reaches it by design; nullptr: reachable
+};
+// Every allowed cell, calls (in enum order), then transitions, then message errors.
+const std::vector<AllowedCell>& AllowedCells();
+uint32_t CountOf(const Coverage& c, const AllowedCell& cell);
+// "WSACancelAsyncRequest / QUEUED / WSAEALREADY", "OUTSTANDING -> CANCELED",
+// "GetServByName message WSANO_DATA".
+std::string CellName(const AllowedCell& cell);
+// The table a cell is reported in: the call's name, "lifecycle transitions", or
+// "message errors: <kind>".
+std::string TableName(const AllowedCell& cell);
+
+struct TableFigures {
+  std::string name;
+  int hit = 0;         // allowed cells with a nonzero count
+  int allowed = 0;     // allowed cells, unreachable ones included
+  int unreachable = 0; // of those, unreachable by design
+  uint64_t calls = 0;  // total count over the table's cells
+};
+
+struct CoverageReport {
+  std::vector<TableFigures> tables;  // one per call, "lifecycle transitions", one per kind
+  TableFigures calls, transitions, messages, overall;
+  std::vector<const AllowedCell*> untested;     // reachable, allowed, never hit
+  std::vector<const AllowedCell*> unreachable;  // allowed, unreachable by design
+  // Hit cells outside the allowed set: tolerances of the model (see the overview) and error
+  // codes a simulated fault put in a message SPEC.md does not name for that kind.
+  std::vector<CoverageEntry> outside;
+  // Every reachable allowed cell was hit.
+  bool complete() const { return untested.empty(); }
+};
+CoverageReport Summarize(const Coverage& c);
+
+// "coverage against SPEC.md: 211 of 220 allowed cells hit (calls 150/155, transitions 31/33,
+//  message errors 30/32); 3 unreachable by design, 6 untested"
+std::string CoverageSummaryLine(const CoverageReport& r);
+// Up to `max` untested rules, one per line: "  untested: <cell>  (SPEC.md: <section>)".
+std::string UntestedRulesText(const CoverageReport& r, std::size_t max);
+// The report as a JSON object: totals, per-table figures, untested and unreachable cells.
+std::string CoverageReportJson(const CoverageReport& r);
 
 }  // namespace wsaf::check
 

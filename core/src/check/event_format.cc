@@ -70,17 +70,35 @@ std::string DescribeMessage(const Event& e) {
   return "message " + std::to_string(e.msg_message) + from;
 }
 
+namespace {
+std::string PumpArgs(const Event& e) {
+  std::string s = e.target < 0 ? "NULL" : "win " + std::to_string(e.target);
+  if (e.filter_min != 0 || e.filter_max != 0) {
+    s += ", " + std::to_string(e.filter_min) + ", " + std::to_string(e.filter_max);
+  } else {
+    s += ", 0, 0";
+  }
+  return s;
+}
+}  // namespace
+
 std::string DescribeCall(const Event& e) {
   switch (e.type) {
     case EventType::kStartup:
       return "WSAStartup(" + std::to_string(LOBYTE(static_cast<WORD>(e.arg))) + "." +
-             std::to_string(HIBYTE(static_cast<WORD>(e.arg))) + ")";
+             std::to_string(HIBYTE(static_cast<WORD>(e.arg))) +
+             ((e.arg & sim::kStartupArgNullData) ? ", NULL)" : ")");
     case EventType::kCleanup: return "WSACleanup()";
     case EventType::kStart: return StartCall(e);
     case EventType::kCancel: return "WSACancelAsyncRequest(" + HandleString(e.handle) + ")";
-    // The scenario logs the window a message came from, not the filter it pumped with.
-    case EventType::kPeek: return (e.arg & PM_REMOVE) ? "PeekMessage(PM_REMOVE)" : "PeekMessage(PM_NOREMOVE)";
-    case EventType::kGet: return "GetMessage()";
+    // `window` is the window the message came from; `target` the one asked for.
+    case EventType::kPeek:
+      return "PeekMessage(" + PumpArgs(e) + ((e.arg & PM_REMOVE) ? ", PM_REMOVE)" : ", PM_NOREMOVE)");
+    case EventType::kGet: return "GetMessage(" + PumpArgs(e) + ")";
+    case EventType::kBlockingApi:
+      return std::string(HookOpName(static_cast<HookOp>(e.arg))) + "()";
+    case EventType::kLastError:
+      return "WSASetLastError(" + std::to_string(e.arg) + "), yield, WSAGetLastError()";
     case EventType::kPostUser: return "PostMessage(" + WindowArg(e.window) + ", WM_USER+2)";
     case EventType::kCreateWindow: return "wsaf_create_window()";
     case EventType::kDestroyWindow: return "DestroyWindow(" + WindowArg(e.window) + ")";
@@ -115,6 +133,13 @@ std::string DescribeResult(const Event& e) {
     case EventType::kDestroyWindow: return e.result == TRUE ? "TRUE" : "FALSE";
     case EventType::kCreateWindow: return WindowArg(e.window);
     case EventType::kBlockingCall: return NullOr(e, "hostent");
+    case EventType::kLastError: return std::to_string(e.result);
+    case EventType::kBlockingApi:
+      switch (static_cast<HookOp>(e.arg)) {
+        case HookOp::kIsBlocking: return e.result ? "TRUE" : "FALSE, " + WinsockErrorString(e.error);
+        case HookOp::kSetBlockingHook: return NullOr(e, "non-NULL");
+        default: return ZeroOrError(e);
+      }
     case EventType::kHookCall:
       switch (static_cast<HookOp>(e.arg)) {
         case HookOp::kAsyncStart:

@@ -59,6 +59,8 @@ const char* EventLabel(sim::EventType type) {
     case EventType::kResolverBegin: return "resolver: deliver";
     case EventType::kResolverEnd: return "resolver: delivered";
     case EventType::kThreadEnd: return "thread end";
+    case EventType::kBlockingApi: return "1.1 call";
+    case EventType::kLastError: return "WSAGetLastError";
   }
   return "?";
 }
@@ -74,6 +76,7 @@ const char* HookOpName(sim::HookOp op) {
     case HookOp::kSetBlockingHook: return "WSASetBlockingHook";
     case HookOp::kUnhookBlockingHook: return "WSAUnhookBlockingHook";
     case HookOp::kBlockingCall: return "wsaf_gethostbyname";
+    case HookOp::kCancelBlockingCall: return "WSACancelBlockingCall";
   }
   return "?";
 }

@@ -244,9 +244,19 @@ uint16_t ReferenceModel::MaskAt(const Request& r, std::size_t index) const {
 }
 
 HandleView ReferenceModel::ViewOf(const Request& r, uint16_t mask) const {
-  HandleView v;
+  bool begun_before_end = false;
+  if (mask & kFactSessionEnded) {
+    std::size_t f = EpochEnd(r.epoch);
+    begun_before_end = r.begin != kNever && r.begin <= f;
+  }
+  HandleView v = ViewFromFacts(mask, r.app, begun_before_end);
   v.epoch_certain = r.epoch_certain;
-  bool started = r.app ? (mask & kFactStarted) != 0 : true;
+  return v;
+}
+
+HandleView ReferenceModel::ViewFromFacts(uint16_t mask, bool app, bool begun_before_end) {
+  HandleView v;
+  bool started = app ? (mask & kFactStarted) != 0 : true;
   if (!started) return v;
   if (mask & kFactCanceled) v.lifecycle = ModelState::kCanceled;
   else if (mask & kFactRemoved) v.lifecycle = ModelState::kDelivered;
@@ -256,10 +266,7 @@ HandleView ReferenceModel::ViewOf(const Request& r, uint16_t mask) const {
   else v.lifecycle = ModelState::kOutstanding;
   v.window_gone = (mask & kFactWindowGone) != 0;
   v.stale = (mask & kFactSessionEnded) != 0;
-  if (v.stale) {
-    std::size_t f = EpochEnd(r.epoch);
-    v.swallowed = (r.begin == kNever || r.begin > f) && v.lifecycle != ModelState::kCanceled;
-  }
+  if (v.stale) v.swallowed = !begun_before_end && v.lifecycle != ModelState::kCanceled;
   return v;
 }
 

@@ -65,6 +65,8 @@ class OutcomeSet {
   void Merge(const OutcomeSet& other);
   bool Contains(int outcome) const;
   bool empty() const { return size_ == 0; }
+  int size() const { return size_; }
+  int at(int i) const { return items_[i]; }
   std::string ToString() const;  // "OK | WSAEALREADY"
 
  private:
@@ -107,6 +109,15 @@ enum class ApiCall : uint8_t {
   kHookSetHook,
   kHookUnhook,
   kHookBlockingCall,
+  // Outside any blocking call (EventType::kBlockingApi):
+  kSetBlockingHook,
+  kUnhookBlockingHook,
+  kIsBlocking,
+  kCancelBlockingCallIdle,  // WSACancelBlockingCall with no blocking call under way
+  kPeekMessage,             // PM_REMOVE
+  kPeekNoRemove,            // PM_NOREMOVE
+  kGetMessage,
+  kLastError,               // WSASetLastError, other threads run, WSAGetLastError
   kCount  // not a call the model judges
 };
 const char* ApiCallName(ApiCall c);
@@ -139,6 +150,9 @@ enum class Condition : uint8_t {
   kOrphaned,
   kStale,
   kBlockingCanceled, // the blocking call whose hook called WSACancelBlockingCall
+  kFiltered,         // PeekMessage / GetMessage on a live window with a message filter
+  kAnyWindow,        // PeekMessage with a NULL hwnd: every window
+  kOtherThreadFailed, // last error: another thread's call failed while this one waited
   kCount
 };
 const char* ConditionName(Condition c);
@@ -148,6 +162,8 @@ Condition ConditionOf(ModelState s);
 struct Allowed {
   OutcomeSet outcomes;
   Condition condition = Condition::kReady;
+  // The SPEC.md section the rule comes from ("WSACancelAsyncRequest(h)", ...), for reports.
+  const char* section = "";
 };
 
 // --- Session ----------------------------------------------------------------------------
@@ -235,9 +251,13 @@ struct CallContext {
   // cancel: a blocking call of another thread was under way, and its own request (which no
   // event names until the resolver answers it) may be the handle.
   bool hidden_request_possible = false;
+  // last error: another application thread logged a failing call while this one waited.
+  bool other_thread_failed = false;
 };
 
-// The outcomes SPEC.md allows for `call` (logged as `e`) in context `c`.
+// The outcomes SPEC.md allows for `call` (logged as `e`) in context `c`. The coverage report
+// enumerates this function over every context to learn which cells SPEC.md allows
+// (check/coverage.h): a rule added here is counted there without further change.
 Allowed AllowedOutcomes(ApiCall call, const sim::Event& e, const CallContext& c);
 
 class ReferenceModel {
@@ -278,6 +298,10 @@ class ReferenceModel {
   // Which facts were logged at or before `index`.
   uint16_t MaskAt(const Request& r, std::size_t index) const;
   HandleView ViewOf(const Request& r, uint16_t mask) const;
+  // The view rules alone: `mask` of facts, and whether the resolver began before the final
+  // cleanup of the request's session (a stale request is swallowed otherwise). The coverage
+  // report walks these to learn which transitions the model can take.
+  static HandleView ViewFromFacts(uint16_t mask, bool app, bool begun_before_end);
   HandleView ViewAt(const Request& r, std::size_t index) const { return ViewOf(r, MaskAt(r, index)); }
 
   // Lifecycle transitions seen in log order: [from * kModelStates + to].

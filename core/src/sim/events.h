@@ -30,6 +30,10 @@ enum class EventType : uint8_t {
   kResolverBegin,    // the simulated resolver starts delivering `handle`: answer_* filled
   kResolverEnd,      // ... and returns from DeliverAnswer
   kThreadEnd,        // a logical thread finished its script
+  // Added for the coverage of every public call (scenarios with ScenarioConfig::spec_ops):
+  kBlockingApi,      // a 1.1-only call outside any blocking call: arg = HookOp, result, error
+  kLastError,        // WSASetLastError(arg), a yield to the other threads, then result =
+                     // WSAGetLastError(): the last error is per thread
 };
 
 // kStart (and kBlockingCall): `arg` is a mask of what is wrong with the arguments the scenario
@@ -51,7 +55,11 @@ enum class HookOp : int {
   kSetBlockingHook,    // WSASetBlockingHook: result 1 when it returned non-NULL, else 0
   kUnhookBlockingHook, // WSAUnhookBlockingHook: result 0 / -1
   kBlockingCall,       // wsaf_gethostbyname: result 1 / 0
+  kCancelBlockingCall, // WSACancelBlockingCall (kBlockingApi only; the hook's is kHookCancel)
 };
+
+// kStartup: `arg` is the requested version, plus this bit when lpWSAData was NULL.
+inline constexpr int kStartupArgNullData = 1 << 16;
 
 // What the simulated resolver answered for a request (before packing).
 struct AnswerRecord {
@@ -77,6 +85,11 @@ struct Event {
   uint32_t msg_message = 0;
   uint64_t msg_wparam = 0;
   int64_t msg_lparam = 0;
+  // kPeek / kGet: what was asked for: the window (-1: NULL hwnd, every window) and the filter
+  // (0, 0: every message). `window` is the window of the message returned.
+  int target = -1;
+  uint32_t filter_min = 0;
+  uint32_t filter_max = 0;
   AnswerRecord answer;  // kResolverBegin
   bool network_down = false;  // the network state when the event was logged
 };

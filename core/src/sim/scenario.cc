@@ -29,11 +29,16 @@ class AppThread {
   void Network();
   void WindowOp();
   void Blocking();
+  void BlockingApi();
+  void LastError();
   HANDLE CallStart(int kind, HWND hwnd, char* buf, int buflen, int* bad_args);
   int PickWindow(bool allow_null);  // -1: NULL hwnd
   HWND Hwnd(int index) { return index < 0 ? nullptr : w_.window(index); }
-  void LogMessage(EventType type, int64_t result, int arg, const MSG& m);
+  // `target` is the window asked for (-1: NULL hwnd), `filter` the message filter (0: none).
+  void LogMessage(EventType type, int64_t result, int arg, const MSG& m, int target, UINT filter);
+  void LogBlockingApi(HookOp op, int64_t result, bool failed);
   bool PumpOnce();
+  bool PumpAnyWindow();
   int WindowWithMessageDue();
 
   World& w_;
@@ -48,6 +53,70 @@ class AppThread {
 World* g_world = nullptr;
 int g_hook_mode[64];
 int g_hook_calls[64];
+
+intptr_t SimBlockingHook();
+
+// Hook modes: 0 cancel the blocking call at once; 1 cancel an async request; 2 start one;
+// 3 wait (the 41st call cancels); spec_ops scenarios add 4.. = a HookOp call from kHookOps,
+// then, after the other threads ran (their final cleanup or a new 2.x session may come in
+// between), every call of kHookOps, then the hook cancels.
+constexpr int kHookModes = 4;
+constexpr HookOp kHookOps[] = {HookOp::kStartup,         HookOp::kCleanup,            HookOp::kIsBlocking,
+                               HookOp::kSetBlockingHook, HookOp::kUnhookBlockingHook, HookOp::kBlockingCall,
+                               HookOp::kAsyncStart,      HookOp::kAsyncCancel};
+constexpr int kSpecHookModes = kHookModes + sizeof(kHookOps) / sizeof(kHookOps[0]);
+
+// One Winsock call from inside the hook: each must fail with WSAEINPROGRESS except
+// WSAIsBlocking (TRUE). Fills e.result / e.error.
+void HookCallOf(World& w, HookOp op, Event* e) {
+  e->arg = static_cast<int>(op);
+  bool failed = false;
+  switch (op) {
+    case HookOp::kAsyncStart: {
+      e->kind = static_cast<int>(RequestKind::kHostByName);
+      e->window = w.window_count() > 0 ? 0 : -1;
+      e->buflen = 0;
+      HANDLE h = WSAAsyncGetHostByName(e->window >= 0 ? w.window(0) : nullptr, kMsg, "host1.test", nullptr, 0);
+      e->handle = reinterpret_cast<uintptr_t>(h);
+      e->result = h != nullptr;
+      failed = h == nullptr;
+      break;
+    }
+    case HookOp::kAsyncCancel:
+      e->handle = w.issued().empty() ? 0 : w.issued().back();
+      e->result = WSACancelAsyncRequest(reinterpret_cast<HANDLE>(e->handle));
+      failed = e->result != 0;
+      break;
+    case HookOp::kStartup: {
+      WSADATA d;
+      e->result = WSAStartup(MAKEWORD(2, 2), &d);
+      e->error = static_cast<int>(e->result);  // WSAStartup returns its error
+      return;
+    }
+    case HookOp::kCleanup:
+      e->result = WSACleanup();
+      failed = e->result != 0;
+      break;
+    case HookOp::kIsBlocking:
+      WSASetLastError(0);
+      e->result = WSAIsBlocking();
+      failed = e->result == FALSE;
+      break;
+    case HookOp::kSetBlockingHook:
+      e->result = WSASetBlockingHook(&SimBlockingHook) != nullptr;
+      failed = e->result == 0;
+      break;
+    case HookOp::kUnhookBlockingHook:
+      e->result = WSAUnhookBlockingHook();
+      failed = e->result != 0;
+      break;
+    default:
+      e->result = wsaf_gethostbyname("host1.test") != nullptr;
+      failed = e->result == 0;
+      break;
+  }
+  e->error = failed ? WSAGetLastError() : 0;
+}
 
 intptr_t SimBlockingHook() {
   World& w = *g_world;
@@ -77,6 +146,22 @@ intptr_t SimBlockingHook() {
     e.error = failed ? WSAGetLastError() : 0;
     w.Log(e);
     g_hook_mode[me] = 0;
+  } else if (mode >= kHookModes && mode < kSpecHookModes) {
+    static const char kSpecHookKey = 0;
+    Event first;
+    first.type = EventType::kHookCall;
+    HookCallOf(w, kHookOps[mode - kHookModes], &first);
+    w.Log(first);
+    s.WaitFor(&kSpecHookKey, 20);
+    // Then every call a hook can make, against whatever session the wait left.
+    for (HookOp op : kHookOps) {
+      Event e;
+      e.type = EventType::kHookCall;
+      HookCallOf(w, op, &e);
+      w.Log(e);
+    }
+    g_hook_mode[me] = 0;  // the cancel below, now
+    mode = 0;
   }
   if (mode == 0 || g_hook_calls[me] > 40) {
     Event e;
@@ -102,6 +187,9 @@ void AppThread::RunScript() {
       w_.FaultActive(SimFault::kNetworkDown) ? c.w_network : 0,
       w_.FaultActive(SimFault::kWindowDestroy) ? c.w_window : 0,
       w_.FaultActive(SimFault::kBlocking) ? c.w_blocking : 0,
+      // spec_ops only (the weights are 0 elsewhere, so older scenarios draw as before):
+      c.spec_ops ? c.w_blocking_api : 0,
+      c.spec_ops ? c.w_last_error : 0,
   };
   int total = 0;
   for (int x : weights) total += x;
@@ -127,7 +215,9 @@ void AppThread::RunScript() {
       case 4: Session(); break;
       case 5: Network(); break;
       case 6: WindowOp(); break;
-      default: Blocking(); break;
+      case 7: Blocking(); break;
+      case 8: BlockingApi(); break;
+      default: LastError(); break;
     }
   }
   Event end;
@@ -243,11 +333,13 @@ void AppThread::Cancel() {
   w_.Log(e);
 }
 
-void AppThread::LogMessage(EventType type, int64_t result, int arg, const MSG& m) {
+void AppThread::LogMessage(EventType type, int64_t result, int arg, const MSG& m, int target, UINT filter) {
   Event e;
   e.type = type;
   e.arg = arg;
   e.result = result;
+  e.target = target;
+  e.filter_min = e.filter_max = filter;
   if (result > 0) {
     e.window = w_.WindowIndex(m.hwnd);
     e.msg_message = m.message;
@@ -265,7 +357,7 @@ void AppThread::Peek() {
   uint32_t f = s_.Decide(3);
   MSG m{};
   BOOL got = PeekMessage(&m, Hwnd(window), kFilters[f][0], kFilters[f][1], flags);
-  LogMessage(EventType::kPeek, got, flags, m);
+  LogMessage(EventType::kPeek, got, flags, m, window, kFilters[f][0]);
 }
 
 void AppThread::PostUser() {
@@ -279,18 +371,20 @@ void AppThread::PostUser() {
 
 void AppThread::Session() {
   // Decision 1 is a cleanup; the others are startups asking for 2.2, 1.1 and 1.0.
-  static const WORD kVersions[] = {MAKEWORD(2, 2), 0, MAKEWORD(1, 1), MAKEWORD(1, 0)};
+  // spec_ops adds 4 and 5: 2.2 and 1.0 with a NULL lpWSAData.
+  static const WORD kVersions[] = {MAKEWORD(2, 2), 0, MAKEWORD(1, 1), MAKEWORD(1, 0), MAKEWORD(2, 2), MAKEWORD(1, 0)};
   Event e;
-  uint32_t choice = s_.Decide(4);
+  uint32_t choice = s_.Decide(w_.config().spec_ops ? 6 : 4);
   if (choice == 1) {
     e.type = EventType::kCleanup;
     e.result = WSACleanup();
     e.error = e.result != 0 ? WSAGetLastError() : 0;
   } else {
     WSADATA d;
+    bool null_data = choice >= 4;
     e.type = EventType::kStartup;
-    e.arg = kVersions[choice];
-    e.result = WSAStartup(kVersions[choice], &d);
+    e.arg = kVersions[choice] | (null_data ? kStartupArgNullData : 0);
+    e.result = WSAStartup(kVersions[choice], null_data ? nullptr : &d);
   }
   w_.Log(e);
 }
@@ -309,6 +403,14 @@ void AppThread::WindowOp() {
     e.type = EventType::kDestroyWindow;
     e.window = PickWindow(false);
     e.result = DestroyWindow(Hwnd(e.window));
+    if (w_.config().spec_ops && e.result == TRUE) {
+      w_.Log(e);
+      // GetMessage on the window just destroyed returns -1 at once (nothing to wait for).
+      MSG m{};
+      BOOL got = GetMessage(&m, Hwnd(e.window), 0, 0);
+      LogMessage(EventType::kGet, got, 0, m, e.window, 0);
+      return;
+    }
   } else {
     e.type = EventType::kCreateWindow;
     e.window = w_.AddWindow(wsaf_create_window());
@@ -317,10 +419,22 @@ void AppThread::WindowOp() {
   w_.Log(e);
 }
 
+void AppThread::LogBlockingApi(HookOp op, int64_t result, bool failed) {
+  Event e;
+  e.type = EventType::kBlockingApi;
+  e.arg = static_cast<int>(op);
+  e.result = result;
+  e.error = failed ? WSAGetLastError() : 0;
+  w_.Log(e);
+}
+
 void AppThread::Blocking() {
-  g_hook_mode[id_] = static_cast<int>(s_.Decide(4));
+  g_hook_mode[id_] = static_cast<int>(s_.Decide(w_.config().spec_ops ? kSpecHookModes : kHookModes));
   g_hook_calls[id_] = 0;
-  WSASetBlockingHook(&SimBlockingHook);
+  // Logged (no decision): in a 2.x session it fails with WSAEOPNOTSUPP and the lookup runs
+  // without the hook.
+  bool hooked = WSASetBlockingHook(&SimBlockingHook) != nullptr;
+  LogBlockingApi(HookOp::kSetBlockingHook, hooked, !hooked);
   Event e;
   e.type = EventType::kBlockingCall;
   hostent* h = wsaf_gethostbyname("host1.test");
@@ -328,7 +442,60 @@ void AppThread::Blocking() {
   e.error = h == nullptr ? WSAGetLastError() : 0;
   w_.Log(e);
   if (h == nullptr && e.error == WSAEINPROGRESS) return;
-  WSAUnhookBlockingHook();
+  int unhooked = WSAUnhookBlockingHook();
+  LogBlockingApi(HookOp::kUnhookBlockingHook, unhooked, unhooked != 0);
+}
+
+// A 1.1-only call outside any blocking call: works in a 1.1 session, WSAEOPNOTSUPP in a 2.x
+// one; WSAIsBlocking answers FALSE and WSACancelBlockingCall WSAEINVAL (nothing to cancel).
+void AppThread::BlockingApi() {
+  switch (s_.Decide(5)) {
+    case 0: {
+      FARPROC previous = WSASetBlockingHook(&SimBlockingHook);
+      LogBlockingApi(HookOp::kSetBlockingHook, previous != nullptr, previous == nullptr);
+      break;
+    }
+    case 1: {
+      int r = WSAUnhookBlockingHook();
+      LogBlockingApi(HookOp::kUnhookBlockingHook, r, r != 0);
+      break;
+    }
+    case 2: {
+      WSASetLastError(0);  // FALSE alone does not tell "not blocking" from a failure
+      BOOL r = WSAIsBlocking();
+      LogBlockingApi(HookOp::kIsBlocking, r, r == FALSE);
+      break;
+    }
+    case 3: {
+      int r = WSACancelBlockingCall();
+      LogBlockingApi(HookOp::kCancelBlockingCall, r, r != 0);
+      break;
+    }
+    default: {
+      // A blocking lookup of NULL fails at once (after the session checks) with WSAEFAULT.
+      Event e;
+      e.type = EventType::kBlockingCall;
+      e.arg = kStartArgNullName;
+      hostent* h = wsaf_gethostbyname(nullptr);
+      e.result = h != nullptr;
+      e.error = h == nullptr ? WSAGetLastError() : 0;
+      w_.Log(e);
+      break;
+    }
+  }
+}
+
+// The last error is per thread: a value set here survives the other threads' failing calls.
+void AppThread::LastError() {
+  static const int kValues[] = {WSAEINVAL, WSAEWOULDBLOCK, 12345};
+  Event e;
+  e.type = EventType::kLastError;
+  e.arg = kValues[s_.Decide(3)];
+  WSASetLastError(e.arg);
+  static const char kLastErrorKey = 0;
+  s_.WaitFor(&kLastErrorKey, 1);  // the other threads run meanwhile
+  e.result = WSAGetLastError();
+  w_.Log(e);
 }
 
 // A live window that a pending request held by the resolver will post to, or -1.
@@ -351,14 +518,29 @@ bool AppThread::PumpOnce() {
   for (int i = 0; i < w_.window_count(); ++i) {
     MSG m{};
     if (PeekMessage(&m, w_.window(i), 0, 0, PM_REMOVE)) {
-      LogMessage(EventType::kPeek, 1, PM_REMOVE, m);
+      LogMessage(EventType::kPeek, 1, PM_REMOVE, m, i, 0);
       return true;
     }
   }
   return false;
 }
 
+// GetMessage(NULL) once PeekMessage(NULL, PM_NOREMOVE) saw a message: it returns that one at
+// once (waiting in it would poll every millisecond through a 30 s timeout). True if it did.
+bool AppThread::PumpAnyWindow() {
+  MSG m{};
+  BOOL seen = PeekMessage(&m, nullptr, 0, 0, PM_NOREMOVE);
+  LogMessage(EventType::kPeek, seen, PM_NOREMOVE, m, -1, 0);
+  if (!seen) return false;
+  MSG g{};
+  BOOL got = GetMessage(&g, nullptr, 0, 0);
+  LogMessage(EventType::kGet, got, 0, g, -1, 0);
+  return true;
+}
+
 void AppThread::Drain() {
+  // A filtered GetMessage could wait forever behind a tiny queue full of application messages.
+  const bool tiny_queues = w_.FaultActive(SimFault::kQueueFull);
   w_.EndFaults();
   s_.DisableFaults();
   if (w_.engine().network_down.load()) {
@@ -372,6 +554,7 @@ void AppThread::Drain() {
   for (int round = 0; round < kDrainRounds && !w_.violated(); ++round) {
     // Idle first, then an empty pump: nothing can be posted after that (a pump may yield to
     // the resolver, which could post behind the pump's back).
+    if (w_.config().spec_ops && round % 3 == 2 && PumpAnyWindow()) continue;
     bool idle = w_.resolver().Idle();
     if (PumpOnce()) continue;
     if (idle) return;
@@ -379,8 +562,11 @@ void AppThread::Drain() {
     if (window >= 0) {
       // A pending request will post here: block in GetMessage as a real pump would.
       MSG m{};
-      BOOL got = GetMessage(&m, w_.window(window), 0, 0);
-      LogMessage(EventType::kGet, got, 0, m);
+      // spec_ops: filtered on alternate rounds (the filter lets completions through; the
+      // application's messages wait for PumpOnce).
+      UINT filter = w_.config().spec_ops && !tiny_queues && round % 2 == 1 ? kMsg : 0;
+      BOOL got = GetMessage(&m, w_.window(window), filter, filter);
+      LogMessage(EventType::kGet, got, 0, m, window, filter);
       continue;
     }
     s_.WaitFor(&kDrainKey, 1000);  // virtual time: lets a 30 s timeout run out

@@ -53,6 +53,12 @@ std::vector<std::string> ScenarioNames(bool include_long) {
   return names;
 }
 
+std::vector<std::string> CoverageScenarioNames() {
+  std::vector<std::string> names = ScenarioNames();
+  names.push_back("spec-rules");
+  return names;
+}
+
 bool LookupScenario(const std::string& name, ScenarioConfig* out) {
   ScenarioConfig c;
   c.name = name;
@@ -77,6 +83,16 @@ bool LookupScenario(const std::string& name, ScenarioConfig* out) {
     c.initial_windows = 1;
     c.w_post = c.w_session = c.w_network = c.w_window = c.w_blocking = 0;
     c.allowed_faults = 0;
+  } else if (name == "spec-rules") {
+    // Every public call, in every session kind: the standard mix plus NULL WSADATA, 1.1-only
+    // calls outside and inside hooks, the per-thread last error, filtered GetMessage.
+    c.ops_per_thread = 16;
+    c.spec_ops = true;
+    c.w_session = 10;
+    c.w_window = 5;
+    c.w_blocking = 10;
+    c.w_blocking_api = 6;
+    c.w_last_error = 4;
   } else if (name == "handle-wrap") {
     // One thread, one slot, enough start+cancel pairs to take a slot through 2^16 generations:
     // handles must still never repeat.

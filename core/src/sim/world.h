@@ -48,16 +48,27 @@ struct ScenarioConfig {
   uint64_t max_steps = 200000;              // scheduling decisions before a run is a livelock
   bool cancel_last_only = false;            // cancels always name the thread's last handle
   bool cycle_ops = false;                   // start, cancel, pump in turn (no op decisions)
+  // The operations added so that every public call is judged (NULL WSADATA, 1.1-only calls
+  // outside and inside a hook, the per-thread last error, GetMessage with a filter and on a
+  // destroyed window). They take decisions of their own, so only scenarios that set this use
+  // them: the others replay their stored tapes unchanged.
+  bool spec_ops = false;
   // Relative weights of the operations (see scenario.cc), 0 disables one.
   int w_start = 30, w_cancel = 25, w_peek = 20, w_post = 4, w_session = 5, w_network = 3,
       w_window = 3, w_blocking = 3;
+  int w_blocking_api = 0, w_last_error = 0;  // spec_ops only
 };
-// Known scenarios: standard, cancel-race, cleanup, blocking, tiny, handle-wrap. False for an
-// unknown name.
+// Known scenarios: standard, cancel-race, cleanup, blocking, tiny, handle-wrap, spec-rules.
+// False for an unknown name.
 bool LookupScenario(const std::string& name, ScenarioConfig* out);
 // The scenarios a fuzzer or a campaign rotates through; `include_long` adds handle-wrap (one
-// run is 600,000 operations, ~0.5 s: it has to be asked for by name).
+// run is 600,000 operations, ~0.5 s: it has to be asked for by name). The fuzzers pick one by
+// index, so this list only grows with a fuzz corpus re-recorded.
 std::vector<std::string> ScenarioNames(bool include_long = false);
+// ScenarioNames() plus the scenarios added for coverage (spec-rules): together they reach every
+// reachable cell SPEC.md allows (check/coverage.h). The campaign's sim stages and the coverage
+// sweep test rotate through these.
+std::vector<std::string> CoverageScenarioNames();
 
 class SimResolver;
 
