@@ -36,11 +36,10 @@ void PrintSummary(const Outcome& out, const Options& opt) {
                 s.note.c_str());
   }
   const check::Coverage& c = out.coverage;
-  std::printf("coverage (simulation): %d of %d call x condition x outcome cells, %d of %d lifecycle "
-              "transitions, %d of %d message error codes; %s calls judged, %s messages checked\n",
-              c.DistinctCalls(), check::kApiCalls * check::kConditions * check::kOutcomeSlots,
-              c.DistinctTransitions(), check::kModelStates * check::kModelStates, c.DistinctMessageErrors(),
-              check::kOutcomeSlots, Count(c.calls_checked).c_str(), Count(c.messages).c_str());
+  check::CoverageReport report = check::Summarize(c);
+  std::printf("%s (simulation); %s calls judged, %s messages checked\n%s",
+              check::CoverageSummaryLine(report).c_str(), Count(c.calls_checked).c_str(),
+              Count(c.messages).c_str(), check::UntestedRulesText(report, 20).c_str());
   if (out.mode == "zoo") {
     PrintZooTable(out);
     return;

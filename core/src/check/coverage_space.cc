@@ -37,13 +37,13 @@ const std::vector<Unreachable>& UnreachableCells() {
   // The transitions below need a scheduling point the seams do not have (with the default
   // scheduler options; every atomic as a point may open some of them). A hit on one of them
   // means its reason went stale: the report shows such hits.
-  constexpr char kStartLast[] =
+  static constexpr char kStartLast[] =
       "a start hands its slot to the resolver at its last scheduling point, so it is logged before "
       "the resolver can begin the request";
-  constexpr char kPostLast[] =
+  static constexpr char kPostLast[] =
       "DeliverAnswer has no scheduling point after the post, so the resolver logs its end before a "
       "pump can see the message";
-  constexpr char kCancelLast[] =
+  static constexpr char kCancelLast[] =
       "a cancel that wins has no scheduling point after its compare-and-swap, so nothing is logged "
       "between its effect and its return";
   static const std::vector<Unreachable> cells = {
