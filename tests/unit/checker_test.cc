@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -893,6 +894,222 @@ TEST(CheckerTest, CoverageMerges) {
   EXPECT_EQ(b.DistinctCalls(), 1);
   EXPECT_EQ(b.DistinctMessageErrors(), 1);
   EXPECT_EQ(b.calls_checked, 2u);
+}
+
+
+// --- Calls judged for issue 14's coverage: each rule fails when broken, counts when kept ----
+
+Event BlockingApi(int t, sim::HookOp op, int64_t result, int error) {
+  Event e;
+  e.thread = t;
+  e.type = EventType::kBlockingApi;
+  e.arg = static_cast<int>(op);
+  e.result = result;
+  e.error = error;
+  return e;
+}
+
+// A PeekMessage (or GetMessage) by thread t of window `target` with filter [filter, filter]
+// that returned `result` and, for a message, `message` from window `from`.
+Event Pump(int t, EventType type, int target, UINT filter, int64_t result, UINT message = 0, int from = -1) {
+  Event e;
+  e.thread = t;
+  e.type = type;
+  e.arg = PM_REMOVE;
+  e.target = target;
+  e.filter_min = e.filter_max = filter;
+  e.result = result;
+  e.window = from;
+  e.msg_message = message;
+  return e;
+}
+
+TEST(CheckerTest, StartupWithNullDataMustFault) {
+  Log bad;
+  bad.Startup(0, MAKEWORD(2, 2) | sim::kStartupArgNullData, 0);
+  bad.EndThreads();
+  EXPECT_VIOLATION(Check(bad), kInvApiResult);
+
+  Log good;
+  good.Startup(0, MAKEWORD(2, 2) | sim::kStartupArgNullData, WSAEFAULT);
+  good.Startup(0, MAKEWORD(1, 0) | sim::kStartupArgNullData, WSAVERNOTSUPPORTED);  // either
+  good.Start(0, 0, -1, -1, 0, WSANOTINITIALISED);  // the failed startups opened nothing
+  good.EndThreads();
+  Outcome out = Check(good);
+  EXPECT_CLEAN(out);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kStartup, Condition::kBadArguments, WSAEFAULT), 1u);
+}
+
+TEST(CheckerTest, BlockingApiOutsideAHook) {
+  Log two;  // a 2.2 session: every 1.1-only call answers WSAEOPNOTSUPP
+  Open(two);
+  two.Add(BlockingApi(0, sim::HookOp::kSetBlockingHook, 0, WSAEOPNOTSUPP));
+  two.Add(BlockingApi(0, sim::HookOp::kIsBlocking, FALSE, WSAEOPNOTSUPP));
+  two.EndThreads();
+  Outcome out = Check(two);
+  EXPECT_CLEAN(out);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kSetBlockingHook, Condition::kSession2x, WSAEOPNOTSUPP), 1u);
+
+  Log wrong;
+  Open(wrong);
+  wrong.Add(BlockingApi(0, sim::HookOp::kUnhookBlockingHook, 0, 0));  // worked in a 2.2 session
+  wrong.EndThreads();
+  EXPECT_VIOLATION(Check(wrong), kInvApiResult);
+
+  Log one;  // a 1.1 session outside any blocking call
+  one.Startup(0, MAKEWORD(1, 1));
+  one.Add(BlockingApi(0, sim::HookOp::kIsBlocking, FALSE, 0));
+  one.Add(BlockingApi(0, sim::HookOp::kCancelBlockingCall, SOCKET_ERROR, WSAEINVAL));
+  one.EndThreads();
+  out = Check(one);
+  EXPECT_CLEAN(out);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kCancelBlockingCallIdle, Condition::kReady, WSAEINVAL), 1u);
+
+  Log blocking;  // WSAIsBlocking TRUE outside a blocking call
+  blocking.Startup(0, MAKEWORD(1, 1));
+  blocking.Add(BlockingApi(0, sim::HookOp::kIsBlocking, TRUE, 0));
+  blocking.EndThreads();
+  EXPECT_VIOLATION(Check(blocking), kInvApiResult);
+}
+
+TEST(CheckerTest, PumpMustHonourWindowAndFilter) {
+  Log outside_filter;
+  Open(outside_filter);
+  outside_filter.Add(Pump(1, EventType::kPeek, 0, kCompletionMsg, TRUE, kApplicationMsg, 0));
+  outside_filter.EndThreads();
+  EXPECT_VIOLATION(Check(outside_filter), kInvApiResult);
+
+  Log other_window;
+  Open(other_window);
+  other_window.Window(0, 1);
+  other_window.Add(Pump(1, EventType::kPeek, 0, 0, TRUE, kApplicationMsg, 1));
+  other_window.EndThreads();
+  EXPECT_VIOLATION(Check(other_window), kInvApiResult);
+
+  Log destroyed;
+  Open(destroyed);
+  destroyed.Window(0, 0, EventType::kDestroyWindow, TRUE);
+  destroyed.Add(Pump(0, EventType::kGet, 0, 0, 1, kApplicationMsg, 0));
+  destroyed.EndThreads();
+  EXPECT_VIOLATION(Check(destroyed), kInvApiResult);
+
+  Log good;
+  Open(good);
+  good.Add(Pump(1, EventType::kPeek, 0, kApplicationMsg, TRUE, kApplicationMsg, 0));
+  good.Add(Pump(1, EventType::kPeek, -1, 0, TRUE, kApplicationMsg, 0));
+  good.Window(0, 0, EventType::kDestroyWindow, TRUE);
+  good.Add(Pump(0, EventType::kGet, 0, 0, -1));
+  good.EndThreads();
+  Outcome out = Check(good);
+  EXPECT_CLEAN(out);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kPeekMessage, Condition::kFiltered, 0), 1u);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kPeekMessage, Condition::kAnyWindow, 0), 1u);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kGetMessage, Condition::kWindowGone, kOutcomeFalse), 1u);
+}
+
+TEST(CheckerTest, LastErrorIsPerThread) {
+  auto last_error = [](int t, int set, int64_t read) {
+    Event e;
+    e.thread = t;
+    e.type = EventType::kLastError;
+    e.arg = set;
+    e.result = read;
+    return e;
+  };
+  Log leaked;  // another thread's failure overwrote this thread's last error
+  Open(leaked);
+  leaked.Nop(0);
+  leaked.Start(1, 0, 0, -1, 5, WSAEFAULT);
+  leaked.Add(last_error(0, WSAEINVAL, WSAEFAULT));
+  leaked.EndThreads();
+  EXPECT_VIOLATION(Check(leaked), kInvApiResult);
+
+  Log kept;
+  Open(kept);
+  kept.Nop(0);
+  kept.Start(1, 0, 0, -1, 5, WSAEFAULT);
+  kept.Add(last_error(0, WSAEINVAL, WSAEINVAL));
+  kept.Add(last_error(0, 12345, 12345));
+  kept.EndThreads();
+  Outcome out = Check(kept);
+  EXPECT_CLEAN(out);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kLastError, Condition::kOtherThreadFailed, 0), 1u);
+  EXPECT_EQ(out.coverage.CallCount(ApiCall::kLastError, Condition::kReady, 0), 1u);
+}
+
+// --- The denominator -------------------------------------------------------------------------
+
+const AllowedCell* FindCell(CellTable t, int a, int b, int c) {
+  for (const AllowedCell& cell : AllowedCells()) {
+    if (cell.table == t && cell.a == a && cell.b == b && cell.c == c) return &cell;
+  }
+  return nullptr;
+}
+const AllowedCell* FindCall(ApiCall call, Condition cond, int outcome) {
+  return FindCell(CellTable::kCall, static_cast<int>(call), static_cast<int>(cond), OutcomeSlot(outcome));
+}
+
+TEST(CoverageTest, AllowedCellsAreWhatTheModelAllows) {
+  const AllowedCell* fault = FindCall(ApiCall::kStartup, Condition::kBadArguments, WSAEFAULT);
+  ASSERT_NE(fault, nullptr);
+  EXPECT_STREQ(fault->section, "WSAStartup / WSACleanup");
+  EXPECT_NE(FindCall(ApiCall::kCancel, Condition::kQueued, WSAEALREADY), nullptr);
+  EXPECT_NE(FindCall(ApiCall::kCancel, Condition::kOutstanding, 0), nullptr);
+  EXPECT_NE(FindCall(ApiCall::kHookStartup, Condition::kInHook, WSAEINPROGRESS), nullptr);
+  EXPECT_NE(FindCall(ApiCall::kIsBlocking, Condition::kSession2x, WSAEOPNOTSUPP), nullptr);
+  // What SPEC.md forbids, or cannot exist, is not in the denominator.
+  EXPECT_EQ(FindCall(ApiCall::kCancel, Condition::kQueued, 0), nullptr);
+  EXPECT_EQ(FindCall(ApiCall::kCancel, Condition::kOutstanding, WSAEINVAL), nullptr);  // only a tolerance
+  EXPECT_EQ(FindCall(ApiCall::kHookStartup, Condition::kInHook, 0), nullptr);
+  for (const AllowedCell& cell : AllowedCells()) {
+    if (cell.table != CellTable::kCall || cell.a != static_cast<int>(ApiCall::kStartup)) continue;
+    EXPECT_NE(cell.b, static_cast<int>(Condition::kZeroHandle)) << CellName(cell);
+  }
+  const int serv = 4;  // GetServByName: netbase, no DNS errors
+  EXPECT_EQ(FindCell(CellTable::kMessageError, serv, OutcomeSlot(WSAHOST_NOT_FOUND), 0), nullptr);
+  EXPECT_NE(FindCell(CellTable::kMessageError, serv, OutcomeSlot(WSANO_DATA), 0), nullptr);
+  EXPECT_NE(FindCell(CellTable::kMessageError, kHostByName, OutcomeSlot(WSATRY_AGAIN), 0), nullptr);
+  auto state = [](ModelState s) { return static_cast<int>(s); };
+  EXPECT_NE(FindCell(CellTable::kTransition, state(ModelState::kOutstanding), state(ModelState::kCanceled), 0), nullptr);
+  EXPECT_EQ(FindCell(CellTable::kTransition, state(ModelState::kCanceled), state(ModelState::kDelivered), 0), nullptr);
+  EXPECT_EQ(FindCell(CellTable::kTransition, state(ModelState::kDelivered), state(ModelState::kQueued), 0), nullptr);
+  std::set<std::string> names;
+  for (const AllowedCell& cell : AllowedCells()) {
+    EXPECT_TRUE(names.insert(CellName(cell)).second) << "twice: " << CellName(cell);
+    EXPECT_NE(std::string(cell.section), "") << CellName(cell);
+    if (cell.unreachable != nullptr) {
+      EXPECT_GT(std::strlen(cell.unreachable), 20u) << CellName(cell);
+    }
+    if (cell.table == CellTable::kTransition) {
+      EXPECT_NE(cell.a, cell.b);
+    }
+  }
+}
+
+TEST(CoverageTest, SummarizeCountsAgainstTheAllowedCells) {
+  Coverage none;
+  CoverageReport empty = Summarize(none);
+  EXPECT_EQ(empty.overall.hit, 0);
+  EXPECT_EQ(empty.overall.allowed, static_cast<int>(AllowedCells().size()));
+  EXPECT_EQ(empty.untested.size() + empty.unreachable.size(), AllowedCells().size());
+  EXPECT_FALSE(empty.complete());
+
+  Coverage some;
+  some.CountCall(ApiCall::kCancel, Condition::kQueued, WSAEALREADY);
+  some.CountCall(ApiCall::kCancel, Condition::kQueued, 0);  // SPEC forbids it: outside
+  some.CountMessageError(4, WSAHOST_NOT_FOUND);            // GetServByName: outside
+  CoverageReport r = Summarize(some);
+  EXPECT_EQ(r.overall.hit, 1);
+  EXPECT_EQ(r.calls.hit, 1);
+  EXPECT_EQ(r.untested.size(), empty.untested.size() - 1);
+  ASSERT_EQ(r.outside.size(), 2u);
+  EXPECT_EQ(r.outside[0].a, "WSACancelAsyncRequest");
+  EXPECT_NE(CoverageSummaryLine(r).find("1 of " + std::to_string(r.overall.allowed) + " allowed cells hit"),
+            std::string::npos);
+  EXPECT_NE(UntestedRulesText(r, 3).find("(SPEC.md: "), std::string::npos);
+  std::string json = CoverageReportJson(r);
+  EXPECT_NE(json.find("\"untested\":[{\"table\":"), std::string::npos);
+  EXPECT_NE(json.find("\"why\":\""), std::string::npos);
 }
 
 }  // namespace
