@@ -135,6 +135,11 @@ std::string RenderCoverageHtml(const check::Coverage& c) {
                           : RuleList("cov-untested", r.untested, false);
   h += "<details><summary>Unreachable by design (" + std::to_string(r.unreachable.size()) + ")</summary>\n" +
        RuleList("cov-unreachable", r.unreachable, true) + "</details>\n";
+  if (!r.unreachable_hit.empty()) {
+    h += "<p id=\"cov-unreachable-hit\"><b>Reached although marked unreachable by design</b> (the reason no longer "
+         "holds; check/coverage_space.cc needs the entry removed):</p>\n" +
+         RuleList("cov-unreachable-hit-list", r.unreachable_hit, true);
+  }
   if (!r.outside.empty()) {
     h += "<p class=\"muted\" id=\"cov-outside\">" + std::to_string(r.outside.size()) +
          " cells were hit outside the allowed set: tolerances of the model (it cannot tell which instant a call "

@@ -163,6 +163,7 @@ void PrintSummary(const SimArgs& a, const Totals& t, double elapsed) {
               static_cast<unsigned long long>(t.coverage.calls_checked),
               static_cast<unsigned long long>(t.coverage.messages));
   // One scenario rarely reaches everything (sim_coverage_sweep checks the set): a short list.
+  if (!a.quiet) std::printf("%s", wsaf::check::TableFiguresText(report, 96).c_str());
   std::printf("%s", wsaf::check::UntestedRulesText(report, a.quiet ? 0 : 12).c_str());
 }
 

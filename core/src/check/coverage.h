@@ -110,6 +110,9 @@ struct CoverageReport {
   TableFigures calls, transitions, messages, overall;
   std::vector<const AllowedCell*> untested;     // reachable, allowed, never hit
   std::vector<const AllowedCell*> unreachable;  // allowed, unreachable by design
+  // Of those, the ones a run hit anyway: their reason no longer holds (a new scheduling point,
+  // say) and the table in coverage_space.cc needs that entry removed.
+  std::vector<const AllowedCell*> unreachable_hit;
   // Hit cells outside the allowed set: tolerances of the model (see the overview) and error
   // codes a simulated fault put in a message SPEC.md does not name for that kind.
   std::vector<CoverageEntry> outside;
@@ -121,8 +124,12 @@ CoverageReport Summarize(const Coverage& c);
 // "coverage against SPEC.md: 211 of 220 allowed cells hit (calls 150/155, transitions 31/33,
 //  message errors 30/32); 3 unreachable by design, 6 untested"
 std::string CoverageSummaryLine(const CoverageReport& r);
-// Up to `max` untested rules, one per line: "  untested: <cell>  (SPEC.md: <section>)".
+// Up to `max` untested rules, one per line: "  untested: <cell>  (SPEC.md: <section>)", then
+// the unreachable cells that were hit and the hits outside the allowed set.
 std::string UntestedRulesText(const CoverageReport& r, std::size_t max);
+// Hit / allowed of every table, on lines of about `width` characters:
+// "  WSAStartup 5/5, WSACleanup 3/3, ...".
+std::string TableFiguresText(const CoverageReport& r, std::size_t width);
 // The report as a JSON object: totals, per-table figures, untested and unreachable cells.
 std::string CoverageReportJson(const CoverageReport& r);
 

@@ -341,7 +341,9 @@ Allowed CancelAllowed(const GlobalState& g, bool in_hook, uint64_t handle, const
     }
     return One(WSAEINVAL, Condition::kNeverIssued, kSecCancel);
   }
-  if (!r->app) return Allowed{OutcomeSet{0, WSAEALREADY, WSAEINVAL}, Condition::kInternal, kSecCancel};
+  // A blocking call's own request: the application was never given its handle (the rule is
+  // WSAEINVAL); the model tolerates the table's other answers for it.
+  if (!r->app) return Allowed{OutcomeSet{WSAEINVAL, 0, WSAEALREADY}, Condition::kNeverIssued, kSecCancel};
   a.outcomes = CancelOutcomesFor(c.view);
   a.condition = ConditionOf(c.view.Collapsed());
   a.section = kSecCancel;

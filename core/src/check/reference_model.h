@@ -139,7 +139,7 @@ enum class Condition : uint8_t {
   kWindowGone,
   kZeroHandle,
   kNeverIssued,
-  kInternal,         // a handle only the resolver saw (a blocking call's own request)
+  kInternal,         // unused: a blocking call's own handle is judged as never issued
   kOutstanding,
   kResolving,
   kQueued,
