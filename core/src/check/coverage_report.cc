@@ -1,7 +1,6 @@
 // Coverage counts against the allowed cells: figures per table and overall, the untested
 // rules, and the text and JSON the reports print.
 #include <algorithm>
-#include <cinttypes>
 #include <cstdio>
 #include <set>
 
