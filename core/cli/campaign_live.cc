@@ -126,11 +126,7 @@ std::vector<std::string> LiveView::Block(Board* board, double now) {
                          tty_ ? kReset : "", Seconds(t).c_str(), Seconds(board->budget).c_str(),
                          failures > 0 && tty_ ? kRed : "", failures, failures > 0 && tty_ ? kReset : ""));
   for (const Stage& s : board->stages) lines.push_back(StageLine(s, t, tty_));
-  lines.push_back(Printf("  coverage (simulation): %d of %d call x condition x outcome cells, %d of %d "
-                         "lifecycle transitions, %d of %d message error codes",
-                         cov.DistinctCalls(), check::kApiCalls * check::kConditions * check::kOutcomeSlots,
-                         cov.DistinctTransitions(), check::kModelStates * check::kModelStates,
-                         cov.DistinctMessageErrors(), check::kOutcomeSlots));
+  lines.push_back("  " + check::CoverageSummaryLine(check::Summarize(cov)) + " (simulation)");
   return lines;
 }
 
