@@ -1086,6 +1086,27 @@ TEST(CoverageTest, AllowedCellsAreWhatTheModelAllows) {
   }
 }
 
+TEST(CoverageTest, MergeKeepsEveryCellPastTheTouchedList) {
+  // More distinct cells than Coverage::kTouchedMax: the merge falls back to a full scan.
+  Coverage many, few, total;
+  int n = 0;
+  for (int call = 0; call < kApiCalls && n <= Coverage::kTouchedMax + 10; ++call) {
+    for (int cond = 0; cond < kConditions && n <= Coverage::kTouchedMax + 10; ++cond, ++n) {
+      many.CountCall(static_cast<ApiCall>(call), static_cast<Condition>(cond), 0);
+    }
+  }
+  few.CountCall(ApiCall::kCancel, Condition::kQueued, WSAEALREADY);
+  total.Merge(few);
+  total.Merge(many);
+  total.Merge(few);
+  EXPECT_EQ(total.DistinctCalls(), many.DistinctCalls() + 1);
+  EXPECT_EQ(total.CallCount(ApiCall::kCancel, Condition::kQueued, WSAEALREADY), 2u);
+  EXPECT_EQ(total.CallCount(ApiCall::kStartup, Condition::kNotInitialised, 0), 1u);
+  Coverage again;
+  again.Merge(total);
+  EXPECT_EQ(again.DistinctCalls(), total.DistinctCalls());
+}
+
 TEST(CoverageTest, SummarizeCountsAgainstTheAllowedCells) {
   Coverage none;
   CoverageReport empty = Summarize(none);

@@ -255,7 +255,7 @@ void Checker::CheckCall(std::size_t index, ApiCall call) {
   int window = !is_window ? -1 : is_pump ? e.target : e.window;
   const Request* r = is_cancel && e.handle != 0 ? model_.Find(e.handle) : nullptr;
   std::size_t from = call == ApiCall::kBlockingCall ? BlockingCallStart(index) : model_.IntervalStart(index);
-  const std::vector<Instant>& instants = Instants(index, from, r, window);
+  const std::vector<Instant>& instants = Instants(index, from, r, window, !is_pump);
   CallContext ctx;
   if (call == ApiCall::kLastError) ctx.other_thread_failed = OtherThreadFailedDuring(index, from);
   if (call == ApiCall::kBlockingCall) BlockingContext(index, from, &ctx);
@@ -302,7 +302,7 @@ void Checker::CheckCall(std::size_t index, ApiCall call) {
 }
 
 const std::vector<Checker::Instant>& Checker::Instants(std::size_t index, std::size_t from,
-                                                       const Request* r, int window) {
+                                                       const Request* r, int window, bool globals) {
   const Event& call = run_->events[index];
   // May an effect logged at `at` (kNever: not yet), begun at `begun`, precede this call's?
   auto overlaps = [&](std::size_t at, std::size_t begun) {
@@ -333,8 +333,9 @@ const std::vector<Checker::Instant>& Checker::Instants(std::size_t index, std::s
     std::size_t gone = model_.WindowDestroyed(window);
     if (gone != kNever) add_fact(kFactWindowGone, gone, model_.IntervalStart(gone), false);
   }
-  const std::vector<std::size_t>& globals = model_.global_events();
-  for (auto it = std::lower_bound(globals.begin(), globals.end(), from); it != globals.end(); ++it) {
+  const std::vector<std::size_t>& global_events = model_.global_events();
+  auto first = globals ? std::lower_bound(global_events.begin(), global_events.end(), from) : global_events.end();
+  for (auto it = first; it != global_events.end(); ++it) {
     if (overlaps(*it, model_.IntervalStart(*it))) changes.push_back({*it, 0, true, *it, changes.size()});
   }
   // Stable by key (ties keep their order of addition) without stable_sort's temporary buffer.

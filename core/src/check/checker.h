@@ -136,7 +136,9 @@ class Checker {
   void CheckDeferred(std::size_t index);
   void CheckCall(std::size_t index, ApiCall call);
   // The instants a call may have seen, in order; valid until the next call (a reused buffer).
-  const std::vector<Instant>& Instants(std::size_t index, std::size_t from, const Request* r, int window);
+  // `globals` false: the call's rule does not read the session (a pump), skip its changes.
+  const std::vector<Instant>& Instants(std::size_t index, std::size_t from, const Request* r, int window,
+                                       bool globals = true);
   std::size_t BlockingCallStart(std::size_t index) const;
   void BlockingContext(std::size_t index, std::size_t from, CallContext* ctx) const;
   bool BlockingCallDuring(std::size_t index, std::size_t from) const;
