@@ -59,6 +59,10 @@ struct Options {
   std::string source_dir;         // the repository: corpus/ and the default build dirs
   std::string self;               // how to name this binary in replay commands
   uint64_t seed = 0;
+  // --runs-per-stage: every stage stops after this many runs (execs, ops) instead of at its
+  // time share, so the same seed repeats the whole campaign; 0: time shares as usual.
+  uint64_t runs_per_stage = 0;
+  std::string repeat;             // the command that repeats this campaign (seed and all)
   int stress_threads = 4;
   int pct_depth = 3;
   bool run_sim = true, run_fuzz = true, run_stress = true;
@@ -68,6 +72,9 @@ struct Options {
 
 // Returns kExitClean to go on, -1 after --help, or kExitCannotRun with a message on stderr.
 int ParseOptions(int argc, char** argv, Options* opt);
+// A stage's seed: a mix of the campaign seed and the stage's id, so every stage (and every
+// scenario slot inside one) draws from its own stream and the campaign seed fixes them all.
+uint64_t StageSeed(uint64_t campaign_seed, const std::string& stage_id, uint64_t slot);
 
 // Which kind of bug hunter a stage is (the zoo's "found first by" column).
 enum class Group { kSimRandom, kSimPct, kFuzzing, kStressAsan, kStressTsan };

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "campaign.h"
 #include "campaign_util.h"
@@ -23,7 +24,7 @@ void Usage(std::FILE* out) {
       "                         [--report FILE.html] [--fuzz-dir DIR] [--stress-bin PATH]\n"
       "                         [--tsan-stress-bin PATH] [--seed S] [--stress-threads N]\n"
       "                         [--pct-depth D] [--no-sim] [--no-fuzz] [--no-stress] [--plain]\n"
-      "                         [--source-dir DIR]\n"
+      "                         [--source-dir DIR] [--runs-per-stage N]\n"
       "Spends --time seconds (default 180; with --zoo, per planted bug, default 20) on the\n"
       "simulation (random and PCT), the fuzz targets (--fuzz-dir, default build/fuzz/fuzz) and\n"
       "the stress driver under sanitizers (--stress-bin, default build/asan/stress/wsafault-stress;\n"
@@ -31,6 +32,8 @@ void Usage(std::FILE* out) {
       "then prints a summary and writes the HTML report (default out/campaign/report.html) and\n"
       "report.json beside it. It builds nothing: absent binaries skip their stage.\n"
       "--zoo runs every planted bug in turn and tabulates which stage found each first.\n"
+      "--runs-per-stage N: each stage stops after N runs (execs, ops), not at its time share: with\n"
+      "the same --seed the simulation stages repeat exactly (the stress driver's threads do not).\n"
       "exit status: 0 clean, 1 violation found (--zoo: a planted bug escaped), 2 could not run\n");
 }
 
@@ -181,6 +184,10 @@ int ParseFlags(int argc, char** argv, Options* o, RawArgs* raw) {
       char* end = nullptr;
       ok = value() && (o->seed = std::strtoull(v, &end, 10), *v != '\0' && *end == '\0');
       raw->seed_given = true;
+    } else if (k == "--runs-per-stage") {
+      char* end = nullptr;
+      ok = value() && (o->runs_per_stage = std::strtoull(v, &end, 10), *v >= '1' && *v <= '9' && *end == '\0' &&
+                       o->runs_per_stage <= 1'000'000'000ull);
     } else if (k == "--stress-threads") {
       ok = value() && ParseInt(v, 1, 64, &o->stress_threads);
     } else if (k == "--pct-depth") {
@@ -203,6 +210,21 @@ int ParseFlags(int argc, char** argv, Options* o, RawArgs* raw) {
     }
   }
   return kExitClean;
+}
+
+// The command line again with the seed made explicit (and --time, which sets the shares).
+std::string RepeatCommand(const Options& o, int argc, char** argv) {
+  std::vector<std::string> words = {o.self, "campaign"};
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k == "--seed" || k == "--time") {
+      ++i;
+      continue;
+    }
+    words.push_back(k);
+  }
+  words.insert(words.begin() + 2, {"--seed", std::to_string(o.seed), "--time", Printf("%g", o.time_sec)});
+  return JoinCommand(words);
 }
 
 }  // namespace
@@ -240,7 +262,18 @@ int ParseOptions(int argc, char** argv, Options* o) {
   o->stress_asan = Absolute(o->stress_asan);
   o->stress_tsan = Absolute(o->stress_tsan);
   o->report_dir = Absolute(DirName(o->report_html));
+  o->repeat = RepeatCommand(*o, argc, argv);
   return kExitClean;
+}
+
+uint64_t StageSeed(uint64_t campaign_seed, const std::string& stage_id, uint64_t slot) {
+  // FNV-1a over the id, then SplitMix64's finaliser: nearby seeds give unrelated streams.
+  uint64_t h = 1469598103934665603ull;
+  for (char c : stage_id) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  uint64_t z = campaign_seed + 0x9e3779b97f4a7c15ull * (h + slot + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
 }
 
 }  // namespace wsaf::campaign

@@ -223,6 +223,7 @@ std::string RenderHtmlReport(const Outcome& out, const Options& opt) {
                                                          Seconds(opt.time_sec).c_str(),
                                                          out.mode == "zoo" ? " per bug" : "",
                                                          Seconds(out.elapsed).c_str()) + "</p>\n";
+  h += "<p id=\"repeat\">repeat this campaign: <code>" + HtmlEscape(opt.repeat) + "</code></p>\n";
   h += "<h2 id=\"figures-heading\">Figures per stage</h2>\n";
   if (out.mode == "zoo") h += "<p class=\"muted\">Totals over every bug of the zoo.</p>\n";
   h += FiguresTable(out);

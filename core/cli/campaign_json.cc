@@ -1,5 +1,5 @@
 // report.json: the same figures for CI dashboards. Schema (version 1):
-//   {version, tool, mode, mutant, seed, budget_sec, elapsed_sec, exit_status, verdict, started_at,
+//   {version, tool, mode, mutant, seed, runs_per_stage, repeat, budget_sec, elapsed_sec, exit_status, verdict, started_at,
 //    stages: [{id, title, group, lane, state, budget_sec, elapsed_sec, unit, runs, rate_per_sec,
 //              failures, first_failure_sec, runs_to_first_failure, note, command}],
 //    coverage: {call_cells_hit, call_cells_total, transitions_hit, transitions_total,
@@ -93,7 +93,8 @@ std::string ZooJson(const ZooRow& row) {
 
 std::string RenderJsonReport(const Outcome& out, const Options& opt) {
   std::string j = "{\"version\":1,\"tool\":\"wsafault campaign\",\"mode\":" + Q(out.mode) + ",\"mutant\":" +
-                  Q(out.mutant) + ",\"seed\":" + U(opt.seed) + ",\"budget_sec\":" + N(opt.time_sec) +
+                  Q(out.mutant) + ",\"seed\":" + U(opt.seed) + ",\"runs_per_stage\":" + U(opt.runs_per_stage) +
+                  ",\"repeat\":" + Q(opt.repeat) + ",\"budget_sec\":" + N(opt.time_sec) +
                   ",\"elapsed_sec\":" + N(out.elapsed) + ",\"exit_status\":" + std::to_string(out.exit_status) +
                   ",\"verdict\":" + Q(out.verdict) + ",\"started_at\":" + Q(out.started_at) + ",\n\"stages\":[";
   for (std::size_t i = 0; i < out.stages.size(); ++i) j += (i ? ",\n" : "\n") + StageJson(out.stages[i]);

@@ -118,11 +118,13 @@ std::vector<std::string> ChildLane::FuzzArgs(const Stage& s, double budget, std:
   CopyCorpus(opt_.source_dir.empty() ? "" : JoinPath(opt_.source_dir, "corpus/" + s.target), corpus);
   std::vector<std::string> argv = {s.program,
                                    Printf("-max_total_time=%d", std::max(1, static_cast<int>(budget - 1.5))),
-                                   Printf("-seed=%llu", static_cast<unsigned long long>(opt_.seed % 4000000000ull + 1)),
+                                   Printf("-seed=%llu", static_cast<unsigned long long>(
+                                                            StageSeed(opt_.seed, s.id, 0) % 4000000000ull + 1)),
                                    "-print_final_stats=1", "-artifact_prefix=" + cwd_ + "/"};
   std::string base = JoinPath(opt_.fuzz_dir, s.target);
   if (FileExists(base + ".dict")) argv.push_back("-dict=" + base + ".dict");
   for (const std::string& o : FuzzerOptions(base + ".options")) argv.push_back(o);
+  if (opt_.runs_per_stage > 0) argv.push_back(Printf("-runs=%llu", static_cast<unsigned long long>(opt_.runs_per_stage)));
   argv.push_back(corpus);
   if (s.target == "ops_fuzzer" && mutant_ != Mutant::kNone) {
     env->push_back(std::string("WSAFAULT_MUTANT=") + MutantName(mutant_));
@@ -133,11 +135,14 @@ std::vector<std::string> ChildLane::FuzzArgs(const Stage& s, double budget, std:
 }
 
 std::vector<std::string> ChildLane::StressArgs(const Stage& s, double budget) {
-  uint64_t seed = opt_.seed + (s.group == Group::kStressAsan ? 101 : 202);
-  std::vector<std::string> argv = {s.program,
-                                   "--duration", Printf("%d", std::max(1, static_cast<int>(budget - kStressTail))),
-                                   "--threads", std::to_string(opt_.stress_threads),
-                                   "--seed", std::to_string(seed)};
+  uint64_t seed = StageSeed(opt_.seed, s.id, 0) % 1'000'000'000ull;
+  std::vector<std::string> argv = {s.program};
+  if (opt_.runs_per_stage > 0) {
+    argv.insert(argv.end(), {"--ops", std::to_string(opt_.runs_per_stage)});
+  } else {
+    argv.insert(argv.end(), {"--duration", Printf("%d", std::max(1, static_cast<int>(budget - kStressTail)))});
+  }
+  argv.insert(argv.end(), {"--threads", std::to_string(opt_.stress_threads), "--seed", std::to_string(seed)});
   // Faults in a clean campaign widen what the checker sees; the planted-bug runs keep the
   // setting the stress tests use to catch each bug (no DNS faults).
   if (mutant_ == Mutant::kNone) argv.push_back("--faults");

@@ -1,9 +1,11 @@
 // Lane 0: the deterministic simulation, in this process, on one thread (the simulator binds
 // process-wide seams, so two simulated runs may never overlap in one process).
 //
-// Each stage (random, then PCT) rotates through the standard scenarios in slices of a quarter
-// second, each scenario with a strategy of its own, and publishes its counts and coverage to
-// the board four times a second. A planted bug that needs a scenario of its own (2^16 requests
+// Each stage (random, then PCT) rotates through the standard scenarios in slices of a fixed
+// number of runs (never of wall time: run i of a stage is the same tape on any machine, however
+// fast or busy), each scenario with a strategy of its own seeded from the campaign seed and the
+// stage's id, and publishes its counts and coverage to the board four times a second. With
+// --runs-per-stage the stage ends after that many runs, not at its time share. A planted bug that needs a scenario of its own (2^16 requests
 // on one slot: handle-wrap) gets that scenario instead. The first violation ends the stage: its
 // tape is shrunk, written as a replay file, and drawn.
 #include <algorithm>
@@ -19,7 +21,10 @@ namespace wsaf::campaign {
 
 namespace {
 
-constexpr double kSlice = 0.25;        // seconds per scenario before rotating
+// Runs per scenario before rotating: about 10-50 ms of the usual scenarios, so every scenario
+// gets its turn many times a second. handle-wrap's one run takes seconds: a slice of one.
+constexpr uint64_t kSliceRuns = 256;
+constexpr uint64_t kLongScenarioSliceRuns = 1;
 constexpr double kPublishEvery = 0.25;
 constexpr uint64_t kShrinkMaxSteps = 200000;  // longer runs replay too slowly to shrink
 
@@ -29,12 +34,13 @@ struct Slot {
   uint64_t next_run = 0;
 };
 
-std::vector<std::string> ScenariosFor(const Options& opt, Mutant mutant, double budget, bool random) {
+std::vector<std::string> ScenariosFor(const Options& opt, Mutant mutant, bool random) {
   if (mutant == Mutant::kSixteenBitHandles) return {"handle-wrap"};
   std::vector<std::string> names = {"standard", "cancel-race", "cleanup", "blocking", "tiny"};
   // One handle-wrap run (600,000 operations, ~5 s) checks the real generation never repeats;
   // only worth it in a long clean campaign.
-  if (mutant == Mutant::kNone && random && !opt.zoo && budget >= 60) names.insert(names.begin(), "handle-wrap");
+  // Decided by the asked budget, not the time left, so the same command plans the same runs.
+  if (mutant == Mutant::kNone && random && !opt.zoo && opt.time_sec >= 60) names.insert(names.begin(), "handle-wrap");
   return names;
 }
 
@@ -84,7 +90,9 @@ void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_a
   f.original_tape_bytes = r.tape.size();
   f.tape = r.tape;
   if (r.steps <= kShrinkMaxSteps) {
-    double left = std::clamp(deadline - Now(), 2.0, opt.zoo ? 5.0 : 15.0);
+    // A repeatable campaign bounds shrinking by replays alone (a time bound would cut it at a
+    // different point on a busier machine).
+    double left = opt.runs_per_stage > 0 ? 600.0 : std::clamp(deadline - Now(), 2.0, opt.zoo ? 5.0 : 15.0);
     sim::ShrinkStats st;
     f.tape = sim::ShrinkTape(settings, r.tape, v.invariant, 3000, left, &st);
   } else {
@@ -116,28 +124,28 @@ void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_a
 
 // Returns true when a violation ended the stage.
 bool SimStage::Run() {
-  std::string spec;
-  uint64_t seed = opt.seed;
+  std::string spec, id;
   {
     BoardLock lock(&board->mu);
     Group g = board->stages[index].group;
     spec = g == Group::kSimRandom ? "random" : "pct:" + std::to_string(opt.pct_depth);
-    seed += g == Group::kSimRandom ? 0 : 7919;
+    id = board->stages[index].id;
   }
-  names = ScenariosFor(opt, mutant, deadline - start, spec == "random");
+  names = ScenariosFor(opt, mutant, spec == "random");
   for (std::size_t i = 0; i < names.size(); ++i) {
     Slot slot;
     sim::LookupScenario(names[i], &slot.settings.scenario);
     std::string error;
-    slot.strategy = sim::MakeStrategy(spec, seed * 31 + i, &error);
+    slot.strategy = sim::MakeStrategy(spec, StageSeed(opt.seed, id, i), &error);
     slots.push_back(std::move(slot));
   }
+  const uint64_t limit = opt.runs_per_stage;  // 0: the deadline alone
+  auto over = [&] { return stop->load() || (limit > 0 ? runs >= limit : Now() >= deadline); };
   double last_publish = start;
-  for (std::size_t turn = 0; !stop->load(); ++turn) {
+  for (std::size_t turn = 0; !over(); ++turn) {
     std::size_t k = turn % slots.size();
-    double slice_end = std::min(Now() + kSlice, deadline);
-    if (Now() >= deadline) break;
-    do {
+    uint64_t slice = names[k] == "handle-wrap" ? kLongScenarioSliceRuns : kSliceRuns;
+    for (uint64_t n = 0; n < slice && !over(); ++n) {
       Slot& slot = slots[k];
       sim::RunResult r = sim::RunOnce(slot.settings, slot.strategy.get(), slot.next_run++);
       ++runs;
@@ -152,7 +160,7 @@ bool SimStage::Run() {
         Publish(now, names[k]);
         last_publish = now;
       }
-    } while (Now() < slice_end && !stop->load());
+    }
   }
   Publish(Now(), names.back());
   return false;
@@ -187,7 +195,7 @@ void RunSimLane(const Options& opt, Mutant mutant, Board* board, double deadline
     }
     bool found = false;
     std::string scenarios;
-    if (budget > 0.05 && !stop->load()) {
+    if ((budget > 0.05 || opt.runs_per_stage > 0) && !stop->load()) {
       SimStage stage{opt, mutant, board, static_cast<int>(i), now + budget, tape_dir, stop, {}, {}, {}, 0, now};
       found = stage.Run();
       for (const std::string& n : stage.names) scenarios += (scenarios.empty() ? "" : ", ") + n;

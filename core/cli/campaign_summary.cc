@@ -24,8 +24,8 @@ std::string FoundBy(const ZooRow& row, Group group) {
 }  // namespace
 
 void PrintSummary(const Outcome& out, const Options& opt) {
-  (void)opt;
   std::printf("\n== wsafault %s: %s ==\n", out.mode == "zoo" ? "bug zoo" : "campaign", out.verdict.c_str());
+  std::printf("seed %llu; repeat: %s\n", static_cast<unsigned long long>(opt.seed), opt.repeat.c_str());
   std::printf("%-16s %-8s %10s %10s %16s %10s %9s  %s\n", "stage", "result", "time", "budget",
               "runs/execs/ops", "rate", "failures", "note");
   for (const Stage& s : out.stages) {
