@@ -1,12 +1,15 @@
 #include "sim/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "sim/scenario.h"
 #include "sim/scheduler.h"
+#include "sim/tape_version.h"
 
 namespace wsaf::sim {
 
@@ -114,8 +117,10 @@ bool WriteTapeFile(const std::string& path, const TapeFile& file, std::string* e
     *error = "cannot write " + path;
     return false;
   }
-  out << "wsafault-tape 1\n";
+  out << "wsafault-tape " << kTapeFormatVersion << "\n";
   out << "scenario " << file.scenario << "\n";
+  out << "scenario-version " << ScenarioVersion(file.scenario) << "\n";
+  out << "commit " << BuildCommit() << "\n";
   out << "mutant " << MutantName(file.mutant) << "\n";
   out << "faults";
   bool any = false;
@@ -169,6 +174,13 @@ bool ParseHeader(const std::string& text, TapeFile* file, std::string* error) {
       ScenarioConfig c;
       ok = LookupScenario(value, &c);
       file->scenario = value;
+    } else if (key == "scenario-version") {
+      char* end = nullptr;
+      long n = std::strtol(value.c_str(), &end, 10);
+      ok = !value.empty() && *end == '\0' && n >= 1 && n <= 1000000;
+      file->scenario_version = static_cast<int>(n);
+    } else if (key == "commit") {
+      file->commit = value;
     } else if (key == "mutant") {
       ok = ParseMutant(value.c_str(), &file->mutant);
     } else if (key == "faults") {
@@ -186,7 +198,11 @@ bool ParseHeader(const std::string& text, TapeFile* file, std::string* error) {
     }
   }
   if (!have_tape) *error = "no 'tape' line";
-  return have_tape;
+  if (have_tape && file->scenario_version == 0) {
+    *error = "no 'scenario-version' line";
+    return false;
+  }
+  return have_tape && TapeVersionCurrent(file->scenario, file->scenario_version, file->commit, error);
 }
 
 }  // namespace
@@ -202,7 +218,14 @@ bool ReadTapeFile(const std::string& path, TapeFile* file, std::string* error) {
     *error = path + " is larger than 16 MiB";
     return false;
   }
-  if (text.rfind("wsafault-tape 1\n", 0) == 0) {
+  const std::string magic = "wsafault-tape " + std::to_string(kTapeFormatVersion) + "\n";
+  if (text.rfind("wsafault-tape ", 0) == 0 && text.rfind(magic, 0) != 0) {
+    std::string first = text.substr(0, std::min(text.find('\n'), std::size_t{40}));
+    *error = path + ": a tape file in an older or unknown format ('" + first + "'; this build reads format " +
+             std::to_string(kTapeFormatVersion) + ", which records the scenario's version): re-record it";
+    return false;
+  }
+  if (text.rfind(magic, 0) == 0) {
     if (!ParseHeader(text, file, error)) {
       *error = path + ": " + *error;
       return false;

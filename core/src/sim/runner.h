@@ -69,6 +69,8 @@ struct TapeFile {
   uint32_t allowed_faults = kAllSimFaults;
   std::vector<uint8_t> tape;
   bool raw = false;  // read from a raw tape (no header)
+  int scenario_version = 0;  // "scenario-version": checked against sim/tape_version.h on reading
+  std::string commit;        // "commit": the build that recorded it (informational)
 };
 bool WriteTapeFile(const std::string& path, const TapeFile& file, std::string* error);
 bool ReadTapeFile(const std::string& path, TapeFile* file, std::string* error);

@@ -1,11 +1,30 @@
-// The decision tape's encoding, replay from a tape, and strategy specs.
+// The decision tape's encoding, replay from a tape, strategy specs, and the scenarios'
+// versions (sim/tape_version.h).
 #include <cstdlib>
 
 #include "sim/strategy.h"
+#include "sim/tape_version.h"
+
+#ifndef WSAFAULT_COMMIT
+#define WSAFAULT_COMMIT "unknown"
+#endif
 
 namespace wsaf::sim {
 
 namespace {
+
+// The one place a scenario's version lives. Bump a scenario's number in the same commit that
+// changes which decisions it reads or what they mean (operations, arguments, faults, threads),
+// then re-record its tapes under corpus/sim/ (ctest replays them and refuses stale ones). A
+// scenario absent from this table is at version 1.
+struct ScenarioVersionEntry {
+  const char* scenario;
+  int version;
+};
+constexpr ScenarioVersionEntry kScenarioVersions[] = {
+    {"standard", 1}, {"cancel-race", 1}, {"cleanup", 1}, {"blocking", 1},
+    {"tiny", 1},     {"handle-wrap", 1}, {"spec-rules", 1},
+};
 
 class ReplayStrategy : public Strategy {
  public:
@@ -38,6 +57,25 @@ uint32_t Tape::Read(const std::vector<uint8_t>& tape, std::size_t* pos, uint32_t
     ++*pos;
   }
   return n <= 1 ? 0 : v % n;
+}
+
+int ScenarioVersion(const std::string& scenario) {
+  for (const ScenarioVersionEntry& e : kScenarioVersions) {
+    if (scenario == e.scenario) return e.version;
+  }
+  return 1;
+}
+
+const char* BuildCommit() { return WSAFAULT_COMMIT; }
+
+bool TapeVersionCurrent(const std::string& scenario, int recorded_version, const std::string& commit,
+                        std::string* why) {
+  int current = ScenarioVersion(scenario);
+  if (recorded_version == current) return true;
+  *why = "recorded with scenario v" + std::to_string(recorded_version) + " of '" + scenario + "'" +
+         (commit.empty() ? "" : " (commit " + commit + ")") + "; this build runs v" + std::to_string(current) +
+         ": the tape would be re-interpreted, re-record it";
+  return false;
 }
 
 std::unique_ptr<Strategy> MakeReplayStrategy(std::vector<uint8_t> tape) {
