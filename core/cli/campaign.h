@@ -207,6 +207,9 @@ void DrawFailure(const sim::RunSettings& settings, const std::vector<uint8_t>& t
 // After the lanes: replays the fuzzers' tapes for their timelines (needs the simulator, so only
 // when no simulation thread runs).
 void CompleteFailures(const Options& opt, std::vector<Failure>* failures);
+// True once a simulated run crashed in this process (campaign_crash.h): the simulator is not
+// used again (no more sim stages, no replays for timelines).
+bool SimulationCrashed();
 int RunZoo(const Options& opt, const std::atomic<bool>* stop, Outcome* out);
 
 // --- Reporting ----------------------------------------------------------------------------

@@ -75,6 +75,7 @@ void DrawFailure(const sim::RunSettings& settings, const std::vector<uint8_t>& t
 
 void CompleteFailures(const Options& opt, std::vector<Failure>* failures) {
   (void)opt;
+  if (SimulationCrashed()) return;
   for (Failure& f : *failures) {
     if (!f.timeline_svg.empty() || !f.tape.empty() || f.tape_path.empty()) continue;
     sim::TapeFile file;

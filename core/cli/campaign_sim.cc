@@ -8,18 +8,26 @@
 // --runs-per-stage the stage ends after that many runs, not at its time share. A planted bug that needs a scenario of its own (2^16 requests
 // on one slot: handle-wrap) gets that scenario instead. The first violation ends the stage: its
 // tape is shrunk, written as a replay file, and drawn.
+#include <setjmp.h>
+
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "campaign.h"
+#include "campaign_crash.h"
 #include "campaign_util.h"
 #include "sim/runner.h"
 
 namespace wsaf::campaign {
 
 namespace {
+
+// After a crash inside a simulated run the simulator's state (fibers, bound seams) cannot be
+// trusted: the lane stops simulating in this process, and the failures are not replayed.
+std::atomic<bool> g_sim_crashed{false};
 
 // Runs per scenario before rotating: about 10-50 ms of the usual scenarios, so every scenario
 // gets its turn many times a second. handle-wrap's one run takes seconds: a slice of one.
@@ -32,6 +40,7 @@ struct Slot {
   sim::RunSettings settings;
   std::unique_ptr<sim::Strategy> strategy;
   uint64_t next_run = 0;
+  std::string crash_header;  // the tape file's header, should a run of this slot crash
 };
 
 std::vector<std::string> ScenariosFor(const Options& opt, Mutant mutant, bool random) {
@@ -58,6 +67,10 @@ struct SimStage {
   uint64_t runs = 0;
   double start = 0;
 
+  std::string CrashTapePath(std::size_t slot) const {
+    return JoinPath(tape_dir, Printf("crash-%d-%s-%s.tape", index, names[slot].c_str(), MutantName(mutant)));
+  }
+
   void Publish(double now, const std::string& scenario) {
     BoardLock lock(&board->mu);
     Stage& s = board->stages[index];
@@ -68,7 +81,10 @@ struct SimStage {
   }
 
   void Capture(std::size_t slot, const sim::RunResult& r, double found_at);
+  void CaptureCrash(std::size_t slot, int signal, const CrashRecorder& recorder);
   bool Run();
+  bool Loop(CrashRecorder* recorder);
+  std::size_t current = 0;  // the slot of the run in progress (read after a crash)
 };
 
 void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_at) {
@@ -122,7 +138,40 @@ void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_a
   board->failures.push_back(std::move(f));
 }
 
-// Returns true when a violation ended the stage.
+void SimStage::CaptureCrash(std::size_t slot, int signal, const CrashRecorder& recorder) {
+  g_sim_crashed.store(true);
+  double now = Now();
+  Publish(now, names[slot]);
+  Failure f;
+  {
+    BoardLock lock(&board->mu);
+    f.stage_id = board->stages[index].id;
+    f.group = board->stages[index].group;
+  }
+  f.invariant = std::string("crash (") + SignalName(signal) + ")";
+  f.detail = Printf("%s inside run %llu of scenario %s; the tape is the run up to the crash (not shrunk: the "
+                    "simulator is not trusted after a crash)", SignalName(signal),
+                    static_cast<unsigned long long>(recorder.run()), names[slot].c_str());
+  f.scenario = names[slot];
+  f.mutant = MutantName(mutant);
+  f.after = now - start;
+  f.wall = now - board->t0;
+  f.runs = runs;
+  f.tape = recorder.tape();
+  f.original_tape_bytes = f.tape.size();
+  f.tape_path = CrashTapePath(slot);
+  f.replay = opt.self + " replay " + Shown(f.tape_path);
+  f.timeline_note = "no timeline: drawing it needs the simulator, which crashed";
+  BoardLock lock(&board->mu);
+  Stage& s = board->stages[index];
+  s.failures = 1;
+  s.found_after = f.after;
+  s.runs_to_find = runs;
+  board->notices.push_back(Printf("%s: %s: %s", s.title.c_str(), f.invariant.c_str(), f.replay.c_str()));
+  board->failures.push_back(std::move(f));
+}
+
+// Returns true when a violation (or a crash) ended the stage.
 bool SimStage::Run() {
   std::string spec, id;
   {
@@ -137,8 +186,27 @@ bool SimStage::Run() {
     sim::LookupScenario(names[i], &slot.settings.scenario);
     std::string error;
     slot.strategy = sim::MakeStrategy(spec, StageSeed(opt.seed, id, i), &error);
+    sim::TapeFile file;
+    file.scenario = names[i];
+    file.mutant = mutant;
+    file.allowed_faults = slot.settings.scenario.allowed_faults;
+    slot.crash_header = CrashRecorder::HeaderFor(file);
     slots.push_back(std::move(slot));
   }
+  CrashRecorder::Install();
+  CrashRecorder recorder;
+  sigjmp_buf jump;
+  recorder.SetJump(&jump);
+  if (int sig = sigsetjmp(jump, 1)) {
+    CaptureCrash(current, sig, recorder);
+    return true;
+  }
+  bool found = Loop(&recorder);
+  recorder.Disarm();
+  return found;
+}
+
+bool SimStage::Loop(CrashRecorder* recorder) {
   const uint64_t limit = opt.runs_per_stage;  // 0: the deadline alone
   auto over = [&] { return stop->load() || (limit > 0 ? runs >= limit : Now() >= deadline); };
   double last_publish = start;
@@ -147,7 +215,10 @@ bool SimStage::Run() {
     uint64_t slice = names[k] == "handle-wrap" ? kLongScenarioSliceRuns : kSliceRuns;
     for (uint64_t n = 0; n < slice && !over(); ++n) {
       Slot& slot = slots[k];
-      sim::RunResult r = sim::RunOnce(slot.settings, slot.strategy.get(), slot.next_run++);
+      current = k;
+      recorder->Arm(slot.strategy.get(), CrashTapePath(k), slot.crash_header, opt.self + " replay " + Shown(CrashTapePath(k)));
+      sim::RunResult r = sim::RunOnce(slot.settings, recorder, slot.next_run++);
+      recorder->Disarm();
       ++runs;
       coverage.Merge(r.coverage);
       double now = Now();
@@ -168,6 +239,8 @@ bool SimStage::Run() {
 
 }  // namespace
 
+bool SimulationCrashed() { return g_sim_crashed.load(); }
+
 void RunSimLane(const Options& opt, Mutant mutant, Board* board, double deadline,
                 const std::string& tape_dir, const std::atomic<bool>* stop) {
   SelectMutant(mutant);
@@ -183,9 +256,9 @@ void RunSimLane(const Options& opt, Mutant mutant, Board* board, double deadline
       BoardLock lock(&board->mu);
       Stage& s = board->stages[i];
       if (s.lane != 0 || s.state != State::kWaiting) continue;
-      if (stop->load()) {
+      if (stop->load() || g_sim_crashed.load()) {
         s.state = State::kSkipped;
-        s.note = "interrupted";
+        s.note = stop->load() ? "interrupted" : "the simulation crashed earlier in this process (see its failure)";
         continue;
       }
       budget = ShareOfLane(board->stages, static_cast<int>(i), deadline - now);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "campaign_crash.h"
 #include "check/timeline.h"
 #include "commands.h"
 #include "sim/runner.h"
@@ -167,6 +168,27 @@ void PrintSummary(const SimArgs& a, const Totals& t, double elapsed) {
   std::printf("%s", wsaf::check::UntestedRulesText(report, a.quiet ? 0 : 12).c_str());
 }
 
+// A crash inside run `run` leaves that run's tape in the output directory (campaign_crash.h);
+// re-armed before every run so the file and the message name it.
+void ArmCrashTape(const SimArgs& a, const RunSettings& settings, uint64_t run, wsaf::sim::Strategy* inner,
+                  wsaf::campaign::CrashRecorder* recorder) {
+  static std::string header;
+  if (header.empty()) {
+    wsaf::sim::TapeFile file;
+    file.scenario = a.scenario;
+    wsaf::ParseMutant(a.mutant.c_str(), &file.mutant);
+    file.allowed_faults = settings.scenario.allowed_faults;
+    header = wsaf::campaign::CrashRecorder::HeaderFor(file);
+    MakeDirs(a.out_dir);
+    wsaf::campaign::CrashRecorder::Install();
+  }
+  char stem[160];
+  std::snprintf(stem, sizeof(stem), "/crash-%s-%s-seed%llu-run%llu.tape", a.scenario.c_str(), a.mutant.c_str(),
+                static_cast<unsigned long long>(a.seed), static_cast<unsigned long long>(run));
+  std::string path = a.out_dir + stem;
+  recorder->Arm(inner, path, header, "wsafault replay " + path);
+}
+
 }  // namespace
 
 int RunSimCommand(int argc, char** argv) {
@@ -197,6 +219,7 @@ int RunSimCommand(int argc, char** argv) {
   bool tty = isatty(STDOUT_FILENO);
   double start = Now(), last_progress = start;
   Totals t;
+  wsaf::campaign::CrashRecorder crash_recorder;
   for (uint64_t run = 0;; ++run) {
     if (a.runs > 0 && run >= a.runs) break;
     if (a.time_sec > 0 && Now() - start >= a.time_sec) break;
@@ -204,7 +227,9 @@ int RunSimCommand(int argc, char** argv) {
       std::printf("strategy %s explored every schedule within its bound\n", a.strategy.c_str());
       break;
     }
-    RunResult r = wsaf::sim::RunOnce(settings, strategy.get(), run);
+    ArmCrashTape(a, settings, run, strategy.get(), &crash_recorder);
+    RunResult r = wsaf::sim::RunOnce(settings, &crash_recorder, run);
+    crash_recorder.Disarm();
     ++t.runs;
     t.steps += r.steps;
     t.decisions += r.decisions;
