@@ -18,6 +18,9 @@ endif()
 if(WSAFAULT_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+  # TSan inside the simulation (sim/scheduler.h): every translation unit agrees that fibers are
+  # TSan fibers, also the simulation's own, which core/CMakeLists.txt builds uninstrumented.
+  add_compile_definitions(WSAF_SIM_FIBER_TSAN=1 WSAF_SIM_TSAN=1)
 endif()
 if(WSAFAULT_FUZZ)
   # The library is instrumented for coverage; targets link the engine themselves.

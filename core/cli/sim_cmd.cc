@@ -30,6 +30,8 @@ struct SimArgs {
   std::string faults = "all";
   std::string mutant = "none";
   std::string out_dir = "out/sim";
+  std::string memory = "sc";
+  std::string points = "atomics";
   bool audit = false;
   bool shrink = true;
   bool quiet = false;
@@ -43,10 +45,13 @@ double Now() {
 
 void SimUsage(std::FILE* out) {
   std::fprintf(out,
-               "usage: wsafault sim [--scenario NAME] [--strategy random|pct:D|dfs:B] [--seed S]\n"
+               "usage: wsafault sim [--scenario NAME] [--strategy random|pos|pct:D|dfs:B] [--seed S]\n"
                "                    [--runs N | --time SEC] [--faults all|none|LIST] [--mutant NAME]\n"
                "                    [--audit] [--no-shrink] [--out DIR] [--quiet] [--list-mutants]\n"
-               "                    [--list-scenarios]\n");
+               "                    [--list-scenarios] [--memory sc|tso] [--points atomics|sites]\n"
+               "  --memory tso   each simulated thread has an x86-TSO store buffer (drains are tape decisions)\n"
+               "  --points sites only the named sites are scheduling points (tapes recorded before\n"
+               "                 every atomic became one); default: every seam::Atomic operation\n");
 }
 
 bool ParseU64(const char* s, uint64_t* out) {
@@ -88,6 +93,8 @@ int ParseSimArgs(int argc, char** argv, SimArgs* a) {
     else if (k == "--faults") ok = value(&v) && (a->faults = v, true);
     else if (k == "--mutant") ok = value(&v) && (a->mutant = v, true);
     else if (k == "--out") ok = value(&v) && (a->out_dir = v, true);
+    else if (k == "--memory") ok = value(&v) && (a->memory = v, true);
+    else if (k == "--points") ok = value(&v) && (a->points = v, true);
     else if (k == "--audit") a->audit = true;
     else if (k == "--no-shrink") a->shrink = false;
     else if (k == "--quiet") a->quiet = true;
@@ -118,6 +125,43 @@ bool WriteText(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// --memory and --points. False with the reason on stderr.
+bool ApplyMemoryOptions(const std::string& memory, const std::string& points, RunSettings* settings) {
+  if (!wsaf::sim::ParseMemoryModel(memory, &settings->memory)) {
+    std::fprintf(stderr, "sim: unknown memory model '%s' (sc or tso)\n", memory.c_str());
+    return false;
+  }
+#if defined(WSAF_SIM_TSAN)
+  if (settings->memory == wsaf::sim::MemoryModel::kTso) {
+    std::fprintf(stderr, "sim: --memory tso is not available in a TSan build (TSan would attribute a "
+                         "drained store to whichever thread runs then); use --memory sc here\n");
+    return false;
+  }
+#endif
+  if (points != "atomics" && points != "sites") {
+    std::fprintf(stderr, "sim: unknown --points '%s' (atomics or sites)\n", points.c_str());
+    return false;
+  }
+  settings->atomic_points = points == "atomics";
+  return true;
+}
+
+// The last `n` switches of the run, each with the operation the thread was about to run.
+void PrintPreemptions(const RunResult& r, std::size_t n) {
+  if (r.preemptions.empty()) return;
+  std::size_t first = r.preemptions.size() > n ? r.preemptions.size() - n : 0;
+  std::printf("preemptions (%zu in all%s):\n", r.preemptions.size(), first > 0 ? ", the last shown" : "");
+  for (std::size_t i = first; i < r.preemptions.size(); ++i) {
+    const wsaf::sim::Preemption& p = r.preemptions[i];
+    std::printf("  step %-6llu T%d -> T%d   T%d stopped before %s\n", static_cast<unsigned long long>(p.step),
+                p.from, p.to, p.from, wsaf::sim::DescribePoint(p).c_str());
+  }
+  if (r.buffered_stores > 0) {
+    std::printf("  (%llu stores went through a TSO store buffer)\n",
+                static_cast<unsigned long long>(r.buffered_stores));
+  }
+}
+
 // Prints the failure, writes the tape, the timeline pictures, and the replay command.
 void ReportFailure(const SimArgs& a, const RunSettings& settings, const RunResult& failing,
                    uint64_t run_index, const std::vector<uint8_t>& tape, const std::string& stem) {
@@ -129,10 +173,13 @@ void ReportFailure(const SimArgs& a, const RunSettings& settings, const RunResul
   RunResult shown = wsaf::sim::ReplayTape(settings, tape);
   const wsaf::sim::Violation* sv = shown.violation ? &*shown.violation : &v;
   std::printf("\n%s\n", wsaf::check::RenderTimelineText(shown.run, sv, 12).c_str());
+  PrintPreemptions(shown, 16);
   wsaf::sim::TapeFile file;
   file.scenario = a.scenario;
   wsaf::ParseMutant(a.mutant.c_str(), &file.mutant);
   file.allowed_faults = settings.scenario.allowed_faults;
+  file.memory = settings.memory;
+  file.atomic_points = settings.atomic_points;
   file.tape = tape;
   std::string error;
   MakeDirs(a.out_dir);
@@ -178,6 +225,8 @@ void ArmCrashTape(const SimArgs& a, const RunSettings& settings, uint64_t run, w
     file.scenario = a.scenario;
     wsaf::ParseMutant(a.mutant.c_str(), &file.mutant);
     file.allowed_faults = settings.scenario.allowed_faults;
+  file.memory = settings.memory;
+  file.atomic_points = settings.atomic_points;
     header = wsaf::campaign::CrashRecorder::HeaderFor(file);
     MakeDirs(a.out_dir);
     wsaf::campaign::CrashRecorder::Install();
@@ -206,6 +255,7 @@ int RunSimCommand(int argc, char** argv) {
     return 2;
   }
   settings.scenario.allowed_faults &= faults;
+  if (!ApplyMemoryOptions(a.memory, a.points, &settings)) return 2;
   wsaf::Mutant mutant;
   if (!wsaf::ParseMutant(a.mutant.c_str(), &mutant) || !wsaf::SelectMutant(mutant)) {
     std::fprintf(stderr, "sim: unknown mutant '%s' (--list-mutants)\n", a.mutant.c_str());
@@ -309,6 +359,10 @@ int RunReplayCommand(int argc, char** argv) {
     return 2;
   }
   settings.scenario.allowed_faults &= file.allowed_faults;
+  if (!ApplyMemoryOptions(wsaf::sim::MemoryModelName(file.memory), file.atomic_points ? "atomics" : "sites",
+                          &settings)) {
+    return 2;
+  }
   if (!wsaf::SelectMutant(file.mutant)) {
     std::fprintf(stderr, "replay: this build has no planted bugs (WSAFAULT_MUTANTS off)\n");
     return 2;
@@ -320,6 +374,7 @@ int RunReplayCommand(int argc, char** argv) {
               static_cast<unsigned long long>(r.steps), r.run.events.size());
   if (v != nullptr || verbose) {
     std::printf("\n%s\n", wsaf::check::RenderTimelineText(r.run, v, verbose ? 1u << 30 : 12).c_str());
+    PrintPreemptions(r, verbose ? r.preemptions.size() : 16);
   }
   if (!timeline.empty()) {
     bool svg = timeline.size() > 4 && timeline.compare(timeline.size() - 4, 4, ".svg") == 0;

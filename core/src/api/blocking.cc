@@ -21,11 +21,19 @@ int SetError(int error) {
 }
 
 // 0, or the error a 1.1-only call fails with before doing anything.
+// The session word and the 1.1 flag are read as one: a startup or a final cleanup between the
+// two reads (the word moves on: its epoch never repeats) means look again, or a 1.1 session
+// that a cleanup is ending answers WSAEOPNOTSUPP (found by wsafault sim preempting between
+// the two loads).
 int CheckBlockingApi(Engine& e, bool allowed_inside_hook) {
-  if (TaskTable::RefsOf(e.table.Session()) == 0) return WSANOTINITIALISED;
-  if (!allowed_inside_hook && seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;
-  if (!e.blocking_supported.load(std::memory_order_acquire)) return WSAEOPNOTSUPP;
-  return 0;
+  for (;;) {
+    uint64_t session = e.table.Session();
+    if (TaskTable::RefsOf(session) == 0) return WSANOTINITIALISED;
+    if (!allowed_inside_hook && seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;
+    bool supported = e.blocking_supported.load(std::memory_order_acquire);
+    if (e.table.Session() != session) continue;
+    return supported ? 0 : WSAEOPNOTSUPP;
+  }
 }
 
 FARPROC CurrentHook(Engine& e, seam::ThreadState& t) {

@@ -7,7 +7,7 @@
 namespace wsaf {
 
 namespace {
-std::atomic<Engine*> g_installed{nullptr};
+seam::Atomic<Engine*> g_installed{nullptr};
 }
 
 Engine::Engine() { windows.SetSink(this); }

@@ -54,11 +54,11 @@ class Engine : public CompletionSink {
 
   TaskTable table;
   WindowRegistry windows;
-  std::atomic<bool> network_down{false};
+  seam::Atomic<bool> network_down{false};
 
   seam::Mutex session_mu;
   WORD session_version GUARDED_BY(session_mu) = 0;  // negotiated by the session's first startup
-  std::atomic<bool> blocking_supported{false};      // the session negotiated 1.1
+  seam::Atomic<bool> blocking_supported{false};      // the session negotiated 1.1
 
   void SetBackend(std::unique_ptr<Backend> backend);
   Backend* backend() { return backend_.get(); }
@@ -73,7 +73,7 @@ class Engine : public CompletionSink {
   std::unique_ptr<Backend> backend_;
   seam::Mutex config_mu_;
   ResolverConfig config_ GUARDED_BY(config_mu_);
-  std::atomic<uint64_t> config_version_{1};
+  seam::Atomic<uint64_t> config_version_{1};
 };
 
 // The engine the API calls use: the installed one, or the process-wide production engine.

@@ -34,7 +34,12 @@ int CheckSession(Engine& e, uint64_t* session) {
     return WSAENETDOWN;
   }
   if (TaskTable::RefsOf(*session) == 0) return WSANOTINITIALISED;
-  if (e.network_down.load(std::memory_order_acquire)) return WSAENETDOWN;
+  if (e.network_down.load(std::memory_order_acquire)) {
+    // The session and the network flag are two words: a final cleanup between the two reads
+    // means the session check no longer holds (found by wsafault sim preempting between them).
+    *session = e.table.Session();
+    return TaskTable::RefsOf(*session) == 0 ? WSANOTINITIALISED : WSAENETDOWN;
+  }
   if (seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;
   return 0;
 }
@@ -283,7 +288,9 @@ BOOL GetMessage(LPMSG out, HWND hwnd, UINT min, UINT max) {
 
 void wsaf_set_network_down(int down) {
   wsaf::seam::Point(wsaf::seam::Site::kSession);
-  CurrentEngine().network_down.store(down != 0, std::memory_order_release);
+  // seq_cst: a start on another thread after this returns must see it. A release store may
+  // still sit in this core's store buffer then (found by wsafault sim --memory tso).
+  CurrentEngine().network_down.store(down != 0, std::memory_order_seq_cst);
 }
 
 }  // extern "C"

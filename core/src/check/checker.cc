@@ -312,9 +312,14 @@ const std::vector<Checker::Instant>& Checker::Instants(std::size_t index, std::s
   uint16_t base = 0;
   std::vector<Change>& changes = changes_scratch_;  // reused: this runs for every call
   changes.clear();
+  uint16_t early_start_bit = 0;  // the start's publish, ordered first but free to come later
   auto add_fact = [&](uint16_t bit, std::size_t at, std::size_t begun, bool early) {
-    if (at != kNever && at < from) base |= bit;
-    else if (overlaps(at, begun)) changes.push_back({at, bit, false, early ? begun : at, changes.size()});
+    if (at != kNever && at < from) {
+      base |= bit;
+    } else if (overlaps(at, begun)) {
+      changes.push_back({at, bit, false, early ? begun : at, changes.size()});
+      if (early) early_start_bit = bit;
+    }
   };
   if (r != nullptr) {
     FactTime facts[8];
@@ -355,6 +360,22 @@ const std::vector<Checker::Instant>& Checker::Instants(std::size_t index, std::s
     // One instant per log position: a fact and a global event may share an index.
     if (i + 1 < changes.size() && changes[i + 1].key == c.key && c.key != kNever) continue;
     out.push_back(now);
+  }
+  // The start's own publish was ordered first, but it may come after any of the other threads'
+  // effects logged during its interval (a preemption inside the start, before its publish,
+  // lets a cancel see the network come back up and still find the slot unpublished): until
+  // another fact of the request, each instant may also be one without the start.
+  if (early_start_bit != 0) {
+    std::vector<Instant> both;  // each copy right after its instant: the order stays a timeline
+    both.reserve(out.size() * 2);
+    for (const Instant& in : out) {
+      both.push_back(in);
+      if ((in.mask & early_start_bit) == 0 || (in.mask & ~(base | early_start_bit)) != 0) continue;
+      Instant without = in;
+      without.mask &= static_cast<uint16_t>(~early_start_bit);
+      both.push_back(without);
+    }
+    out.swap(both);
   }
   return out;
 }

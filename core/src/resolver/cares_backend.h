@@ -82,7 +82,7 @@ class CaresBackend : public Backend {
   Engine& engine_;
   int event_fd_ = -1;
   std::thread thread_;
-  std::atomic<bool> stop_{false};
+  seam::Atomic<bool> stop_{false};
   // Guards running_ and exit_; the thread waits on park_cv_ between sessions, Stop waits on it
   // for the end of a session.
   std::mutex park_mu_;

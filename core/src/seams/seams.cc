@@ -19,6 +19,7 @@ const char* SiteName(Site s) {
     case Site::kCleanupWalk: return "cleanup-walk";
     case Site::kLock: return "lock";
     case Site::kSession: return "session";
+    case Site::kSleep: return "sleep";
     case Site::kCount: break;
   }
   return "?";
@@ -30,6 +31,37 @@ const char* FaultSiteName(FaultSite f) {
     case FaultSite::kCount: break;
   }
   return "?";
+}
+
+const char* AtomicOpName(AtomicOp op) {
+  switch (op) {
+    case AtomicOp::kLoad: return "load";
+    case AtomicOp::kStore: return "store";
+    case AtomicOp::kExchange: return "exchange";
+    case AtomicOp::kCompareExchange: return "cas";
+    case AtomicOp::kFetchAdd: return "fetch_add";
+    case AtomicOp::kFetchSub: return "fetch_sub";
+    case AtomicOp::kFence: return "fence";
+  }
+  return "?";
+}
+
+const char* MemoryOrderName(std::memory_order mo) {
+  switch (mo) {
+    case std::memory_order_relaxed: return "relaxed";
+    case std::memory_order_consume: return "consume";
+    case std::memory_order_acquire: return "acquire";
+    case std::memory_order_release: return "release";
+    case std::memory_order_acq_rel: return "acq_rel";
+    case std::memory_order_seq_cst: return "seq_cst";
+  }
+  return "?";
+}
+
+void SimAccess(const Access& a) { g_hooks->Atomic(a); }
+bool SimLoadBuffered(const Access& a, uint64_t* bits) { return g_hooks->LoadBuffered(a, bits); }
+bool SimStoreBuffered(const Access& a, void* object, uint64_t bits, ApplyStore apply) {
+  return g_hooks->StoreBuffered(a, object, bits, apply);
 }
 
 int64_t NowMs() {
@@ -60,12 +92,14 @@ void Mutex::Lock() {
     // One OS thread runs every fiber: blocking in std::mutex would deadlock it, so a fiber
     // that finds the mutex taken parks until the holder unlocks.
     while (!mu_.try_lock()) g_hooks->Wait(this);
+    g_hooks->Drain();  // a locked instruction
     return;
   }
   mu_.lock();
 }
 
 void Mutex::Unlock() {
+  if (Simulated()) g_hooks->Drain();  // what the holder stored is visible before the unlock
   mu_.unlock();
   if (Simulated()) g_hooks->Wake(this);
 }

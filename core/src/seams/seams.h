@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/thread_annotations.h"
+#include "seams/atomic.h"
 #include "wsafault/winsock_async.h"
 
 namespace wsaf::seam {
@@ -36,6 +37,7 @@ enum class Site : uint8_t {
   kCleanupWalk,     // the final cleanup visits a slot
   kLock,            // a seam mutex is about to be taken
   kSession,         // startup / cleanup / network switch
+  kSleep,           // the resolver announced it sleeps and is about to wait
   kCount
 };
 const char* SiteName(Site s);
@@ -69,11 +71,16 @@ class Hooks {
   virtual int64_t NowMs() = 0;
   virtual bool Fault(FaultSite site) = 0;
   virtual ThreadState* CurrentThreadState() = 0;
+  // seam::Atomic (atomic.h): the scheduling point before an atomic operation, and the memory
+  // model's store buffer. A seq_cst store, an RMW or a seq_cst fence drains the caller's buffer.
+  virtual void Atomic(const Access& a) = 0;
+  virtual bool LoadBuffered(const Access& a, uint64_t* bits) = 0;
+  virtual bool StoreBuffered(const Access& a, void* object, uint64_t bits, ApplyStore apply) = 0;
+  // A locked instruction or a system call (a seam mutex, a wait, a wake): drains the caller's
+  // store buffer.
+  virtual void Drain() = 0;
 };
 
-extern Hooks* g_hooks;
-
-inline bool Simulated() { return __builtin_expect(g_hooks != nullptr, 0); }
 inline void Point(Site s) {
   if (Simulated()) g_hooks->Point(s);
 }

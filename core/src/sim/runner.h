@@ -10,6 +10,7 @@
 
 #include "check/checker.h"
 #include "sim/events.h"
+#include "sim/scheduler.h"
 #include "sim/strategy.h"
 #include "sim/world.h"
 #include "table/mutants.h"
@@ -24,11 +25,17 @@ struct RunResult {
   uint64_t decisions = 0;
   Run run;                           // the event log
   check::Coverage coverage;
+  std::vector<Preemption> preemptions;  // where each thread was switched away from
+  uint64_t buffered_stores = 0;         // kTso: stores that went through a store buffer
 };
 
 struct RunSettings {
   ScenarioConfig scenario;  // its max_steps bounds each run
   bool step_hashes = false;
+  MemoryModel memory = MemoryModel::kSc;
+  // Every seam::Atomic operation is a scheduling point (false: the named sites only, as every
+  // tape recorded before atomics went through the seam).
+  bool atomic_points = false;
 };
 
 // One execution with `strategy` (its NewExecution(run_index) is called here).
@@ -71,6 +78,8 @@ struct TapeFile {
   bool raw = false;  // read from a raw tape (no header)
   int scenario_version = 0;  // "scenario-version": checked against sim/tape_version.h on reading
   std::string commit;        // "commit": the build that recorded it (informational)
+  MemoryModel memory = MemoryModel::kSc;  // "memory" line; absent: sc
+  bool atomic_points = false;             // "points atomics"; absent: sites
 };
 bool WriteTapeFile(const std::string& path, const TapeFile& file, std::string* error);
 bool ReadTapeFile(const std::string& path, TapeFile* file, std::string* error);

@@ -2,8 +2,61 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#if defined(WSAF_SIM_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace wsaf::sim {
+
+namespace {
+
+// Fibers switch without a happens-before edge under TSan-in-sim (see scheduler.h).
+#if defined(WSAF_SIM_TSAN)
+constexpr SwitchSync kSwitchSync = SwitchSync::kNone;
+void TsanRelease(const void* key) { __tsan_release(const_cast<void*>(key)); }
+void TsanAcquire(const void* key) { __tsan_acquire(const_cast<void*>(key)); }
+#else
+constexpr SwitchSync kSwitchSync = SwitchSync::kHappensBefore;
+void TsanRelease(const void*) {}
+void TsanAcquire(const void*) {}
+#endif
+
+// x86 drains the store buffer for a locked instruction (every RMW, a seq_cst store compiled as
+// xchg) and for mfence (a seq_cst fence); acquire and release fences are free.
+bool DrainsBuffer(const seam::Access& a) {
+  switch (a.op) {
+    case seam::AtomicOp::kLoad: return false;
+    case seam::AtomicOp::kStore:
+    case seam::AtomicOp::kFence: return a.order == std::memory_order_seq_cst;
+    default: return true;
+  }
+}
+
+const char* BaseName(const char* path) {
+  const char* slash = std::strrchr(path, '/');
+  return slash != nullptr ? slash + 1 : path;
+}
+
+}  // namespace
+
+const char* MemoryModelName(MemoryModel m) { return m == MemoryModel::kTso ? "tso" : "sc"; }
+
+bool ParseMemoryModel(const std::string& name, MemoryModel* out) {
+  if (name == "sc") *out = MemoryModel::kSc;
+  else if (name == "tso") *out = MemoryModel::kTso;
+  else return false;
+  return true;
+}
+
+std::string DescribePoint(const Preemption& p) {
+  if (p.site != seam::Site::kCount || p.file == nullptr) return seam::SiteName(p.site);
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s:%d %s %s %s", BaseName(p.file), p.line, p.func,
+                seam::AtomicOpName(p.op), seam::MemoryOrderName(p.order));
+  return buf;
+}
 
 struct Scheduler::Thread {
   int id = 0;
@@ -16,6 +69,9 @@ struct Scheduler::Thread {
   seam::ThreadState state;
   Scheduler* scheduler = nullptr;
   seam::Site last_site = seam::Site::kCount;  // where it last met a scheduling point
+  const seam::Access* last_access = nullptr;   // set with last_site == kCount: an atomic
+  seam::Access access{};                        // storage for last_access
+  StoreBuffer buffer;                           // kTso only
 };
 
 const char* RunOutcomeName(RunOutcome o) {
@@ -52,6 +108,7 @@ int Scheduler::Spawn(std::string name, std::function<void()> body) {
 void Scheduler::FiberEntry(void* arg) {
   auto* t = static_cast<Thread*>(arg);
   t->body();
+  t->buffer.DrainAll();  // a thread's stores reach memory before it is gone
   t->status = ThreadStatus::kFinished;
   t->body = nullptr;  // free captured state on the fiber's own time
 }
@@ -98,26 +155,101 @@ int Scheduler::PickNext(bool current_runnable) {
 
 void Scheduler::Point(seam::Site site) {
   if (current_ < 0) return;
-  threads_[current_]->last_site = site;
+  Thread& t = *threads_[current_];
+  t.last_site = site;
+  t.last_access = nullptr;
+  SchedulePoint();
+}
+
+void Scheduler::Atomic(const seam::Access& a) {
+  if (current_ < 0) return;  // set-up code outside the threads runs as it is
+  Thread& t = *threads_[current_];
+  if (options_.atomic_points) {
+    t.last_site = seam::Site::kCount;
+    t.access = a;
+    t.last_access = &t.access;
+    SchedulePoint();
+  }
+  // The operation runs right after its point: a locked instruction drains the buffer first.
+  if (options_.memory == MemoryModel::kTso && DrainsBuffer(a)) threads_[current_]->buffer.DrainAll();
+}
+
+bool Scheduler::LoadBuffered(const seam::Access& a, uint64_t* bits) {
+  if (options_.memory != MemoryModel::kTso || current_ < 0) return false;
+  return threads_[current_]->buffer.Newest(a.object, bits);
+}
+
+bool Scheduler::StoreBuffered(const seam::Access& a, void* object, uint64_t bits, seam::ApplyStore apply) {
+  if (options_.memory != MemoryModel::kTso || current_ < 0 || a.order == std::memory_order_seq_cst) {
+    return false;
+  }
+  threads_[current_]->buffer.Push(StoreBuffer::Entry{object, a.object, bits, a.order, apply});
+  ++buffered_stores_;
+  return true;
+}
+
+void Scheduler::Drain() {
+  if (current_ >= 0) threads_[current_]->buffer.DrainAll();
+}
+
+void Scheduler::DrainAllBuffers() {
+  for (auto& t : threads_) t->buffer.DrainAll();
+}
+
+// The current thread's buffered stores: 0 drains them all (quiet), v in [1, n] keeps the v
+// newest. A thread switched away from keeps its buffer until its own next point: asking at
+// every point of every thread would make a store that outlives another thread's whole call
+// exponentially unlikely, and that is the delay a Dekker bug needs. (A store that becomes
+// visible in the middle of another thread's call is reached by switching to its owner, which
+// decides at its next point, and back.)
+void Scheduler::OfferDrains() {
+  StoreBuffer& buffer = threads_[current_]->buffer;
+  if (buffer.empty()) return;
+  std::size_t n = buffer.size();
+  uint32_t options = static_cast<uint32_t>(n < 255 ? n : 255) + 1;
+  uint32_t keep = Decide(options, DecisionKind::kMemory);
+  buffer.DrainOldest(keep == 0 ? n : n - keep);
+}
+
+void Scheduler::SchedulePoint() {
   if (steps_ >= options_.max_steps) {
     Park();  // the loop sees the limit and stops the run
     return;
   }
+  if (options_.memory == MemoryModel::kTso) OfferDrains();
   int next = PickNext(true);
   if (next == current_) return;  // no preemption: no switch at all
+  if (options_.record_tape) {
+    const Thread& t = *threads_[current_];
+    Preemption p;
+    p.step = steps_;
+    p.from = current_;
+    p.to = next;
+    p.site = t.last_site;
+    if (t.last_access != nullptr) {
+      p.op = t.last_access->op;
+      p.order = t.last_access->order;
+      p.file = t.last_access->file;
+      p.func = t.last_access->func;
+      p.line = t.last_access->line;
+    }
+    preemptions_.push_back(p);
+  }
   pending_next_ = next;
   Park();
 }
 
-void Scheduler::Park() { SwitchTo(Fiber::Main(), SwitchSync::kHappensBefore); }
+void Scheduler::Park() { SwitchTo(Fiber::Main(), kSwitchSync); }
 
 void Scheduler::Wait(const void* key) {
   if (current_ < 0) return;
   Thread& t = *threads_[current_];
+  t.buffer.DrainAll();  // a futex wait is a system call
   t.status = ThreadStatus::kWaiting;
   t.wait_key = key;
   t.deadline = -1;
   Park();
+  TsanAcquire(key);
 }
 
 void Scheduler::WaitFor(const void* key, int64_t ms) {
@@ -126,13 +258,17 @@ void Scheduler::WaitFor(const void* key, int64_t ms) {
     return;
   }
   Thread& t = *threads_[current_];
+  t.buffer.DrainAll();
   t.status = ThreadStatus::kWaiting;
   t.wait_key = key;
   t.deadline = now_ms_ + (ms > 0 ? ms : 0);
   Park();
+  TsanAcquire(key);  // woken or timed out: either way no race is hidden (a timeout has no writer)
 }
 
 void Scheduler::Wake(const void* key) {
+  if (current_ >= 0) threads_[current_]->buffer.DrainAll();
+  TsanRelease(key);
   for (auto& t : threads_) {
     if (t->status == ThreadStatus::kWaiting && t->wait_key == key) {
       t->status = ThreadStatus::kRunnable;
@@ -189,12 +325,13 @@ RunOutcome Scheduler::Run() {
     current_ = next;
     next = -1;
     Thread& t = *threads_[current_];
-    SwitchTo(t.fiber.get(), SwitchSync::kHappensBefore);
+    SwitchTo(t.fiber.get(), kSwitchSync);
     // Back from the fiber: a point that chose another thread left its choice; a wait or the
     // end of the body leaves the choice to the loop.
     next = pending_next_;
     pending_next_ = -1;
   }
+  DrainAllBuffers();  // stores of threads cut short still reach memory
   strategy_->EndExecution(steps_);
   current_ = -1;
   return outcome;
@@ -205,7 +342,19 @@ std::string Scheduler::DescribeBlocked() const {
   for (auto& t : threads_) {
     if (t->status == ThreadStatus::kFinished) continue;
     char line[200];
-    const char* site = t->last_site == seam::Site::kCount ? "start" : seam::SiteName(t->last_site);
+    std::string where = "start";
+    if (t->last_access != nullptr) {
+      Preemption p;
+      p.op = t->last_access->op;
+      p.order = t->last_access->order;
+      p.file = t->last_access->file;
+      p.func = t->last_access->func;
+      p.line = t->last_access->line;
+      where = DescribePoint(p);
+    } else if (t->last_site != seam::Site::kCount) {
+      where = seam::SiteName(t->last_site);
+    }
+    const char* site = where.c_str();
     if (t->status == ThreadStatus::kWaiting) {
       std::snprintf(line, sizeof(line), "%s%s waits%s (last point: %s)", out.empty() ? "" : "; ",
                     t->name.c_str(), t->deadline >= 0 ? " with a deadline" : "", site);

@@ -7,6 +7,23 @@
 // time reaches its deadline; when nothing is runnable the clock jumps to the nearest deadline,
 // so a 30-second DNS timeout costs nothing. Nothing runnable and no deadline is a deadlock.
 //
+// Points: with `atomic_points` every seam::Atomic load, store, RMW and fence (atomic.h) is a
+// scheduling point too, named by its file, function, line and operation; without it only the
+// named seam::Site points are (the tapes recorded before atomics went through the seam).
+//
+// Memory models: kSc runs every atomic at once. kTso gives each thread an x86-TSO store buffer
+// (store_buffer.h); at each of its scheduling points a thread whose buffer holds n stores takes
+// one decision (DecisionKind::kMemory) in [0, n]: 0 drains them all (the quiet choice: a tape of
+// zeros is a sequentially consistent run), v keeps the v newest and drains the rest. A thread
+// that is switched away from keeps its buffer until it runs again.
+//
+// ThreadSanitizer (WSAF_SIM_TSAN, the tsan preset): fibers switch without synchronisation, so
+// TSan sees each simulated thread as a thread of its own, and the scheduler adds the edges of
+// what it models: a Wake releases its key and a Wait that returns acquires it (seam mutexes are
+// real std::mutex try_lock/unlock, which TSan sees itself). The scheduler's own bookkeeping and
+// the rest of the simulation are built without TSan instrumentation (core/CMakeLists.txt).
+// kTso is refused there: a drained store would be attributed to whichever thread runs then.
+//
 // Thread safety: a Scheduler and its fibers live on the OS thread that calls Run(). Only one
 // Scheduler may be installed (seam::g_hooks) at a time per process.
 // Lifetime: bodies must return for their resources to be freed; a run cut short (deadlock,
@@ -22,6 +39,7 @@
 
 #include "seams/seams.h"
 #include "sim/fiber.h"
+#include "sim/store_buffer.h"
 #include "sim/strategy.h"
 
 namespace wsaf::sim {
@@ -29,7 +47,27 @@ namespace wsaf::sim {
 enum class RunOutcome { kFinished, kDeadlock, kStepLimit };
 const char* RunOutcomeName(RunOutcome o);
 
+enum class MemoryModel : uint8_t { kSc, kTso };
+const char* MemoryModelName(MemoryModel m);  // "sc", "tso"
+bool ParseMemoryModel(const std::string& name, MemoryModel* out);
+
+// Where a thread was switched away from: a named site or an atomic operation.
+struct Preemption {
+  uint64_t step = 0;   // the scheduler step of the switch
+  int from = -1, to = -1;
+  seam::Site site = seam::Site::kCount;  // kCount: an atomic operation
+  seam::AtomicOp op = seam::AtomicOp::kLoad;
+  std::memory_order order = std::memory_order_seq_cst;
+  const char* file = nullptr;  // static strings of the call site
+  const char* func = nullptr;
+  int line = 0;
+};
+// "task_table.cc:142 PopFree cas acq_rel" or the site's name.
+std::string DescribePoint(const Preemption& p);
+
 struct SchedulerOptions {
+  MemoryModel memory = MemoryModel::kSc;
+  bool atomic_points = false;  // every seam::Atomic operation is a scheduling point
   uint64_t max_steps = 200000;
   bool record_tape = true;
   bool record_step_hashes = false;  // for the determinism audit
@@ -59,9 +97,14 @@ class Scheduler : public seam::Hooks {
   const std::string& thread_name(int id) const;
   int thread_count() const { return static_cast<int>(threads_.size()); }
   uint64_t steps() const { return steps_; }
+  bool atomic_points() const { return options_.atomic_points; }
+  MemoryModel memory() const { return options_.memory; }
   uint64_t decisions() const { return decisions_; }
   const std::vector<uint8_t>& tape() const { return tape_; }
   const std::vector<uint64_t>& step_hashes() const { return step_hashes_; }
+  // Every switch away from a thread that could have gone on, in order (with record_tape).
+  const std::vector<Preemption>& preemptions() const { return preemptions_; }
+  uint64_t buffered_stores() const { return buffered_stores_; }
   // The unfinished threads: waiting or runnable, and the last scheduling point each met.
   std::string DescribeBlocked() const;
   // The liveness phase: no fault fires after this.
@@ -76,6 +119,10 @@ class Scheduler : public seam::Hooks {
   int64_t NowMs() override { return now_ms_; }
   bool Fault(seam::FaultSite site) override;
   seam::ThreadState* CurrentThreadState() override;
+  void Atomic(const seam::Access& a) override;
+  bool LoadBuffered(const seam::Access& a, uint64_t* bits) override;
+  bool StoreBuffered(const seam::Access& a, void* object, uint64_t bits, seam::ApplyStore apply) override;
+  void Drain() override;
 
  private:
   struct Thread;
@@ -84,6 +131,9 @@ class Scheduler : public seam::Hooks {
   static void FiberEntry(void* arg);
   void Park();                  // from a fiber: back to the scheduler loop
   int PickNext(bool current_runnable);
+  void SchedulePoint();         // a point of the current thread: drains, then who goes next
+  void OfferDrains();           // kTso: the current thread's drain decision
+  void DrainAllBuffers();
   bool AdvanceClock();          // wakes the earliest timed waiters; false if there are none
   void Record(uint32_t n, uint32_t value, uint64_t salt);
 
@@ -99,6 +149,8 @@ class Scheduler : public seam::Hooks {
   uint64_t hash_ = 0xcbf29ce484222325ull;
   std::vector<uint8_t> tape_;
   std::vector<uint64_t> step_hashes_;
+  std::vector<Preemption> preemptions_;
+  uint64_t buffered_stores_ = 0;
   seam::ThreadState outside_state_;  // for seam calls made outside any thread
 };
 

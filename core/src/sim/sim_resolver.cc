@@ -52,6 +52,7 @@ SimResolver::SimResolver(World* world) : world_(world) {
   world_->engine().table.SetWaker(
       [](void* self) {
         auto* r = static_cast<SimResolver*>(self);
+        r->wake_pending_ = true;
         r->world_->scheduler().Wake(&r->work_key_);
       },
       this);
@@ -67,12 +68,14 @@ void SimResolver::Shutdown() {
 }
 
 bool SimResolver::Idle() const {
-  return held_.empty() && !answering_ && !world_->engine().table.HasSubmitted();
+  // `taking_`: preempted inside TakeSubmitted, the batch is in neither the stack nor held_.
+  return held_.empty() && !answering_ && !taking_ && !world_->engine().table.PeekSubmitted();
 }
 
 void SimResolver::TakeSubmitted() {
   TaskTable& table = world_->engine().table;
   batch_.clear();
+  taking_ = true;
   table.TakeSubmitted(&batch_);
   for (uint32_t index : batch_) {
     if (table.StateOfSlot(index) != SlotState::kPending) {
@@ -81,6 +84,7 @@ void SimResolver::TakeSubmitted() {
     }
     held_.push_back(table.HandleOf(index));
   }
+  taking_ = false;
 }
 
 void SimResolver::Body() {
@@ -90,8 +94,14 @@ void SimResolver::Body() {
     TakeSubmitted();
     if (held_.empty()) {
       if (shutdown_) return;
+      // Production's eventfd remembers a wake that comes before the wait; so does this flag.
+      // (Only wakes of this sleep count: the waker fires only while the flag below is set.)
+      wake_pending_ = false;
       if (table.PrepareToSleep()) {
-        sched.Wait(&work_key_);
+        // Between the re-check and the wait a start may run (tapes of --points sites predate
+        // this point).
+        if (sched.atomic_points()) seam::Point(seam::Site::kSleep);
+        while (!wake_pending_ && !shutdown_) sched.Wait(&work_key_);
         table.DoneSleeping();
       }
       continue;

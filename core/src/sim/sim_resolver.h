@@ -46,6 +46,8 @@ class SimResolver : public Backend {
   bool answering_ = false;   // a request taken off held_ and not yet delivered (delays included)
   bool shutdown_ = false;
   char work_key_ = 0;
+  bool wake_pending_ = false;
+  bool taking_ = false;  // inside TakeSubmitted (every atomic is a point: it can be preempted)  // a wake since the resolver last announced it sleeps
   char idle_key_ = 0;
 };
 

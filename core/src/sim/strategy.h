@@ -20,7 +20,7 @@
 
 namespace wsaf::sim {
 
-enum class DecisionKind : uint8_t { kSchedule, kData, kFault };
+enum class DecisionKind : uint8_t { kSchedule, kData, kFault, kMemory };
 
 class Strategy {
  public:
@@ -63,6 +63,7 @@ std::unique_ptr<Strategy> MakeStrategy(const std::string& spec, uint64_t seed, s
 std::unique_ptr<Strategy> MakeRandomStrategy(uint64_t seed);
 std::unique_ptr<Strategy> MakePctStrategy(uint64_t seed, int depth);
 std::unique_ptr<Strategy> MakeDfsStrategy(int preemption_bound);
+std::unique_ptr<Strategy> MakePosStrategy(uint64_t seed);  // pos_strategy.cc
 // Answers from a recorded tape (see Tape), then 0 once it runs out.
 std::unique_ptr<Strategy> MakeReplayStrategy(std::vector<uint8_t> tape);
 

@@ -1,5 +1,7 @@
 #include "sim/world.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <sstream>
 
@@ -132,12 +134,43 @@ World::World(const ScenarioConfig& config, Scheduler* scheduler)
 
 World::~World() = default;
 
+void World::CheckQuiescence() {
+  if (violation_) return;
+  TaskTable& table = engine_.table;
+  uint32_t counts[6];
+  table.CountStates(counts);
+  const int stranded = static_cast<int>(counts[static_cast<int>(SlotState::kPending)] +
+                                        counts[static_cast<int>(SlotState::kCanceled)] +
+                                        counts[static_cast<int>(SlotState::kCompleting)] +
+                                        counts[static_cast<int>(SlotState::kQueued)]);
+  if (stranded == 0) return;
+  Violation v;
+  v.invariant = "slot-accounting";
+  v.event_index = run_.events.empty() ? 0 : run_.events.size() - 1;
+  for (uint32_t i = 0; i < table.capacity(); ++i) {
+    SlotState st = table.StateOfSlot(i);
+    if (st == SlotState::kFree || st == SlotState::kDone) continue;
+    v.handle = table.HandleOf(i);
+    char first[96];
+    std::snprintf(first, sizeof first, "slot %u (handle 0x%llx) is %s", i,
+                  static_cast<unsigned long long>(v.handle), SlotStateName(st));
+    v.detail = std::string("after the liveness phase every request has drained, yet ") +
+               std::to_string(stranded) + " slot(s) are not FREE or DONE (" +
+               std::to_string(counts[static_cast<int>(SlotState::kPending)]) + " PENDING, " +
+               std::to_string(counts[static_cast<int>(SlotState::kCanceled)]) + " CANCELED, " +
+               std::to_string(counts[static_cast<int>(SlotState::kCompleting)]) + " COMPLETING, " +
+               std::to_string(counts[static_cast<int>(SlotState::kQueued)]) + " QUEUED); first: " + first;
+    break;
+  }
+  violation_ = std::move(v);
+}
+
 void World::Log(Event e) {
   e.step = scheduler_->steps();
   e.time_ms = scheduler_->NowMs();
   int t = scheduler_->current();
   e.thread = t < 0 ? 0 : t;
-  e.network_down = engine_.network_down.load(std::memory_order_relaxed);
+  e.network_down = engine_.network_down.Peek();  // the log observes: no scheduling point
   run_.events.push_back(e);
   if (violation_) return;
   if (!checker_.OnEvent(run_.events.size() - 1)) violation_ = checker_.violation();

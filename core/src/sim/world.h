@@ -92,6 +92,11 @@ class World {
   // A decision that fires an active fault site.
   bool Fire(SimFault f) { return FaultActive(f) && scheduler_->Decide(2, DecisionKind::kFault) == 1; }
 
+  // Slot accounting at quiescence, after the liveness phase drained the run: every slot of the
+  // table is FREE or DONE. A slot still PENDING, CANCELED, COMPLETING or QUEUED is stranded (in
+  // a destroyed window, never reclaimed, never answered) and is a violation with its handle.
+  void CheckQuiescence();
+
   // Stamps and appends an event, then checks it. After a violation nothing more is checked.
   void Log(Event e);
   bool violated() const { return violation_.has_value(); }

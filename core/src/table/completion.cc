@@ -79,7 +79,7 @@ LPARAM WriteResult(const LookupAnswer& a, const Request& r, int error) {
 
 }  // namespace
 
-void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const std::atomic<bool>& network_down,
+void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const seam::Atomic<bool>& network_down,
                    uint64_t handle, const LookupAnswer& answer) {
   uint32_t index = TaskTable::IndexOf(handle);
   if (WSAF_MUTANT(kWriteAfterCancel) && answer.error == 0) {

@@ -37,7 +37,7 @@ int WinsockErrorFromAres(int ares_status);
 // WSANO_DATA (c-ares 1.18 passes on AAAA records a server put in the answer to an A query).
 LookupAnswer AnswerFromAres(RequestKind kind, int ares_status, const hostent* host);
 
-void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const std::atomic<bool>& network_down,
+void DeliverAnswer(TaskTable& table, WindowRegistry& windows, const seam::Atomic<bool>& network_down,
                    uint64_t handle, const LookupAnswer& answer);
 
 }  // namespace wsaf

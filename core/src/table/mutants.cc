@@ -30,6 +30,11 @@ constexpr MutantInfo kMutants[] = {
     {"buffer-overrun", "the buffer-size check is short by one pointer: results overrun by 8 bytes"},
     {"start-netdown-first", "starts check the network before the session: WSAENETDOWN where WSANOTINITIALISED is due"},
     {"network-down-drops", "a lookup that completes while the network is down is dropped instead of delivering WSAENETDOWN"},
+    {"free-list-no-tag", "the free list's ABA tag is dropped: a pop preempted between its load and its CAS re-links a slot already handed out"},
+    {"publish-release", "PENDING is published with a release store instead of seq_cst: under TSO a start racing the final cleanup is neither refused nor canceled"},
+    {"push-free-relaxed", "the free-list push is a relaxed CAS: the next start of the slot has no happens-before with the thread that freed it (a data race)"},
+    {"sleep-flag-release", "the resolver's sleep flag is stored with release before the re-check of the submit stack: under TSO a start misses the sleeper (lost wake-up)"},
+    {"session-check-then-act", "a start checks the session word, then publishes without re-checking it: a final cleanup in between leaves a request alive in no session"},
 };
 static_assert(sizeof(kMutants) / sizeof(kMutants[0]) == static_cast<int>(Mutant::kCount));
 }  // namespace

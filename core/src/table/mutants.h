@@ -28,6 +28,15 @@ enum class Mutant : uint8_t {
   kBufferOverrun,          // the size check is off by one pointer
   kStartNetDownFirst,      // starts check the network before the session: WSAENETDOWN first
   kNetworkDownDrops,       // a lookup completing while the network is down posts nothing
+  // Lock-free mistakes: found only by preempting inside the table's atomics or by the memory
+  // model (wsafault sim --memory tso) or by TSan inside the simulation.
+  kFreeListNoTag,          // the free list's ABA tag is dropped: a stale CAS re-links a slot in use
+  kPublishRelease,         // PENDING is published with a release store: the Dekker pairing with the
+                           // final cleanup's walk breaks under TSO
+  kPushFreeRelaxed,        // the free-list push is relaxed: no happens-before from the freeing thread
+  kSleepFlagRelease,       // the resolver's sleep flag is stored with release before it re-checks
+                           // the submit stack: a start misses it under TSO (lost wake-up)
+  kSessionCheckThenAct,    // a start checks the session, then publishes without re-checking it
   kCount
 };
 

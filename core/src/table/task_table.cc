@@ -25,11 +25,11 @@ SlotState StateOfWord(uint64_t w) { return static_cast<SlotState>(w & 7); }
 }  // namespace
 
 struct alignas(64) TaskTable::Slot {
-  std::atomic<uint64_t> word{0};       // invariant: (generation << 3) | SlotState
+  seam::Atomic<uint64_t> word{0};       // invariant: (generation << 3) | SlotState
   // The session epoch the request was started in, | kInternalBit for an internal request.
-  std::atomic<uint32_t> epoch{0};
-  std::atomic<uint32_t> next_free{0};  // free-list link: index + 1, 0 ends the list
-  std::atomic<uint32_t> next_submit{0};
+  seam::Atomic<uint32_t> epoch{0};
+  seam::Atomic<uint32_t> next_free{0};  // free-list link: index + 1, 0 ends the list
+  seam::Atomic<uint32_t> next_submit{0};
   Request req{};
   char* heap_text = nullptr;  // owned; set when the strings did not fit in inline_text
   char inline_text[kInlineText];
@@ -68,7 +68,7 @@ const char* SlotStateName(SlotState s) {
 }
 
 // Value-initialised: every chunk pointer starts null (one zero fill, no per-pointer loop).
-TaskTable::TaskTable() : chunks_(new std::atomic<Chunk*>[kMaxChunks]()) {}
+TaskTable::TaskTable() : chunks_(new seam::Atomic<Chunk*>[kMaxChunks]()) {}
 
 TaskTable::~TaskTable() {
   uint32_t cap = capacity();
@@ -135,7 +135,8 @@ bool TaskTable::PopFree(uint32_t* index) {
     while (static_cast<uint32_t>(head) != 0) {
       uint32_t idx = static_cast<uint32_t>(head) - 1;
       uint32_t next = SlotAt(idx).next_free.load(std::memory_order_relaxed);
-      uint64_t new_head = (((head >> 32) + 1) << 32) | next;
+      uint64_t tag = WSAF_MUTANT(kFreeListNoTag) ? 0 : ((head >> 32) + 1);
+      uint64_t new_head = (tag << 32) | next;
       if (free_head_.compare_exchange_weak(head, new_head, std::memory_order_acq_rel,
                                            std::memory_order_acquire)) {
         if (idx >= max_requests_.load(std::memory_order_acquire)) {
@@ -153,11 +154,14 @@ bool TaskTable::PopFree(uint32_t* index) {
 
 void TaskTable::PushFree(uint32_t index) {
   Slot& s = SlotAt(index);
+  const std::memory_order order =
+      WSAF_MUTANT(kPushFreeRelaxed) ? std::memory_order_relaxed : std::memory_order_release;
   uint64_t head = free_head_.load(std::memory_order_relaxed);
+  uint64_t tag;
   do {
     s.next_free.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
-  } while (!free_head_.compare_exchange_weak(head, (((head >> 32) + 1) << 32) | (index + 1),
-                                             std::memory_order_release,
+    tag = WSAF_MUTANT(kFreeListNoTag) ? 0 : ((head >> 32) + 1);
+  } while (!free_head_.compare_exchange_weak(head, (tag << 32) | (index + 1), order,
                                              std::memory_order_relaxed));
 }
 
@@ -310,7 +314,7 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   uint64_t gen = (GenOfWord(s.word.load(std::memory_order_relaxed)) + 1) & kGenMask;
   if (WSAF_MUTANT(kSixteenBitHandles)) gen &= 0xffff;
   s.word.store(MakeWord(gen, SlotState::kFree), std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
+  seam::Fence(std::memory_order_release);
   Request& r = s.req;
   if (!CopyText(a, s.inline_text, &s.heap_text, &r)) {
     PushFree(idx);
@@ -329,14 +333,20 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   uint32_t epoch = EpochOf(session);
   s.epoch.store(epoch | (a.internal ? kInternalBit : 0), std::memory_order_relaxed);
   seam::Point(seam::Site::kStartPublish);
-  s.word.store(MakeWord(gen, SlotState::kPending), std::memory_order_seq_cst);
+  s.word.store(MakeWord(gen, SlotState::kPending), WSAF_MUTANT(kPublishRelease)
+                                                      ? std::memory_order_release
+                                                      : std::memory_order_seq_cst);
   StartStatus status = StartStatus::kOk;
-  if (EpochOf(Session()) != epoch) {
+  if (!WSAF_MUTANT(kSessionCheckThenAct) && EpochOf(Session()) != epoch) {
     // A final cleanup slipped in after the caller's check: refuse, and let the resolver
-    // reclaim the slot like any canceled one (the cleanup walk may have canceled it already).
+    // reclaim the slot like any canceled one. Unless someone saw the request PENDING first (a
+    // cancel that won, or the cleanup's walk): then the start took effect before the cleanup
+    // and answers with its handle, canceled (refusing it made that cancel's 0 name a request
+    // never issued; found by wsafault sim preempting inside Start).
     uint64_t w = MakeWord(gen, SlotState::kPending);
-    s.word.compare_exchange_strong(w, MakeWord(gen, SlotState::kCanceled));
-    status = StartStatus::kNotInitialised;
+    if (s.word.compare_exchange_strong(w, MakeWord(gen, SlotState::kCanceled))) {
+      status = StartStatus::kNotInitialised;
+    }
   }
   seam::Point(seam::Site::kStartSubmit);
   PushSubmit(idx);
@@ -360,7 +370,8 @@ void TaskTable::PushSubmit(uint32_t index) {
 }
 
 bool TaskTable::PrepareToSleep() {
-  consumer_sleeping_.store(true, std::memory_order_seq_cst);
+  consumer_sleeping_.store(true, WSAF_MUTANT(kSleepFlagRelease) ? std::memory_order_release
+                                                                : std::memory_order_seq_cst);
   if (submit_head_.load(std::memory_order_seq_cst) != 0) {
     consumer_sleeping_.store(false, std::memory_order_seq_cst);
     return false;
@@ -403,7 +414,7 @@ CancelStatus TaskTable::Decide(uint64_t handle, uint32_t epoch, bool owner) {
     bool this_session = (slot_epoch & ~kInternalBit) == epoch;
     // The epoch belongs to generation `gen` only if the word did not move meanwhile (a start
     // claims the slot before it writes a new epoch).
-    std::atomic_thread_fence(std::memory_order_acquire);
+    seam::Fence(std::memory_order_acquire);
     uint64_t again = s.word.load(std::memory_order_relaxed);
     if (again != w) {
       w = again;

@@ -137,6 +137,8 @@ class TaskTable {
   // Appends the slots submitted since the last call, oldest first.
   void TakeSubmitted(std::vector<uint32_t>* out);
   bool HasSubmitted() const { return submit_head_.load(std::memory_order_seq_cst) != 0; }
+  // For the simulation's own bookkeeping: no scheduling point (seam::Atomic::Peek).
+  bool PeekSubmitted() const { return submit_head_.Peek() != 0; }
   uint64_t HandleOf(uint32_t index) const;
   const Request& RequestOf(uint32_t index) const;
   uint32_t EpochOfSlot(uint32_t index) const;
@@ -187,17 +189,17 @@ class TaskTable {
   void CancelAllPending();
   void ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen);
 
-  std::atomic<uint64_t> session_{0};
-  std::atomic<uint64_t> free_head_{0};    // (tag << 32) | (index + 1)
-  std::atomic<uint32_t> submit_head_{0};  // index + 1
-  std::atomic<bool> consumer_sleeping_{false};
+  seam::Atomic<uint64_t> session_{0};
+  seam::Atomic<uint64_t> free_head_{0};    // (tag << 32) | (index + 1)
+  seam::Atomic<uint32_t> submit_head_{0};  // index + 1
+  seam::Atomic<bool> consumer_sleeping_{false};
   void (*waker_)(void*) = nullptr;
   void* waker_arg_ = nullptr;
-  std::atomic<uint32_t> capacity_{0};
+  seam::Atomic<uint32_t> capacity_{0};
   uint32_t capacity_limit_ = kMaxSlots;
-  std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
+  std::unique_ptr<seam::Atomic<Chunk*>[]> chunks_;
   seam::Mutex grow_mu_;
-  std::atomic<uint32_t> max_requests_{kMaxSlots};
+  seam::Atomic<uint32_t> max_requests_{kMaxSlots};
   seam::Mutex retired_mu_;
   std::vector<uint32_t> retired_ GUARDED_BY(retired_mu_);  // free slots at or above max_requests_
 };
