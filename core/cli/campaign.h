@@ -51,11 +51,14 @@ struct Options {
   std::vector<Mutant> mutants;    // --mutant: one bug; with --zoo, a subset of the zoo
   std::string report_html = "out/campaign/report.html";
   std::string report_dir;         // dirname(report_html)
+  std::string junit;              // --junit FILE (empty: none)
+  std::string markdown;           // --markdown FILE, appended to (e.g. $GITHUB_STEP_SUMMARY)
   std::string fuzz_dir;           // empty: the fuzzing stage is skipped
   std::string fuzz_dir_note;      // why it is empty
   std::string stress_asan;        // the sanitizer builds of wsafault-stress (empty: skipped)
   std::string stress_tsan;
   std::string stress_note;
+  std::string sim_tsan;           // the tsan build of wsafault: the simulation under TSan, a child
   std::string source_dir;         // the repository: corpus/ and the default build dirs
   std::string self;               // how to name this binary in replay commands
   uint64_t seed = 0;
@@ -77,7 +80,7 @@ int ParseOptions(int argc, char** argv, Options* opt);
 uint64_t StageSeed(uint64_t campaign_seed, const std::string& stage_id, uint64_t slot);
 
 // Which kind of bug hunter a stage is (the zoo's "found first by" column).
-enum class Group { kSimRandom, kSimPct, kFuzzing, kStressAsan, kStressTsan };
+enum class Group { kSimRandom, kSimPct, kFuzzing, kStressAsan, kStressTsan, kSimTsan };
 const char* GroupName(Group g);  // "sim random", "sim PCT", "fuzzing", "stress+ASan", ...
 const char* GroupId(Group g);    // "sim-random", ...
 
@@ -246,6 +249,9 @@ void PrintZooTable(const Outcome& out);
 std::string RenderHtmlReport(const Outcome& out, const Options& opt);
 std::string RenderCoverageHtml(const check::Coverage& c);
 std::string RenderJsonReport(const Outcome& out, const Options& opt);
+// JUnit XML (tests/campaign/junit.xsd) and a Markdown summary for a CI job's page.
+std::string RenderJunitReport(const Outcome& out, const Options& opt);
+std::string RenderMarkdownSummary(const Outcome& out, const Options& opt);
 
 }  // namespace wsaf::campaign
 

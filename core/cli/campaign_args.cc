@@ -24,11 +24,13 @@ void Usage(std::FILE* out) {
       "                         [--report FILE.html] [--fuzz-dir DIR] [--stress-bin PATH]\n"
       "                         [--tsan-stress-bin PATH] [--seed S] [--stress-threads N]\n"
       "                         [--pct-depth D] [--no-sim] [--no-fuzz] [--no-stress] [--plain]\n"
-      "                         [--source-dir DIR] [--runs-per-stage N]\n"
+      "                         [--source-dir DIR] [--runs-per-stage N] [--junit FILE.xml]\n"
+      "                         [--markdown FILE.md]\n"
       "Spends --time seconds (default 180; with --zoo, per planted bug, default 20) on the\n"
       "simulation (random and PCT), the fuzz targets (--fuzz-dir, default build/fuzz/fuzz) and\n"
       "the stress driver under sanitizers (--stress-bin, default build/asan/stress/wsafault-stress;\n"
-      "build/tsan/stress/wsafault-stress too when present), two at a time, with a live view;\n"
+      "build/tsan/stress/wsafault-stress too when present, and the simulation under TSan,\n"
+      "build/tsan/core/wsafault sim, when present), two at a time, with a live view;\n"
       "then prints a summary and writes the HTML report (default out/campaign/report.html) and\n"
       "report.json beside it. It builds nothing: absent binaries skip their stage.\n"
       "--zoo runs every planted bug in turn and tabulates which stage found each first.\n"
@@ -136,6 +138,8 @@ bool ResolveBinaries(Options* o, const std::string& fuzz_arg, const std::string&
       if (!src.empty() && IsExecutable(guess)) *out = guess;
     }
   }
+  std::string tsan_sim = JoinPath(src, "build/tsan/core/wsafault");
+  if (!src.empty() && IsExecutable(tsan_sim)) o->sim_tsan = tsan_sim;
   if (o->stress_asan.empty()) {
     o->stress_note = "no ASan stress binary (build/asan/stress/wsafault-stress absent: cmake --preset "
                      "asan && cmake --build --preset asan --target wsafault-stress, or --stress-bin)";
@@ -184,6 +188,10 @@ int ParseFlags(int argc, char** argv, Options* o, RawArgs* raw) {
       char* end = nullptr;
       ok = value() && (o->seed = std::strtoull(v, &end, 10), *v != '\0' && *end == '\0');
       raw->seed_given = true;
+    } else if (k == "--junit") {
+      ok = value() && *v != '\0' && (o->junit = v, true);
+    } else if (k == "--markdown") {
+      ok = value() && *v != '\0' && (o->markdown = v, true);
     } else if (k == "--runs-per-stage") {
       char* end = nullptr;
       ok = value() && (o->runs_per_stage = std::strtoull(v, &end, 10), *v >= '1' && *v <= '9' && *end == '\0' &&
@@ -261,6 +269,7 @@ int ParseOptions(int argc, char** argv, Options* o) {
   o->fuzz_dir = Absolute(o->fuzz_dir);
   o->stress_asan = Absolute(o->stress_asan);
   o->stress_tsan = Absolute(o->stress_tsan);
+  o->sim_tsan = Absolute(o->sim_tsan);
   o->report_dir = Absolute(DirName(o->report_html));
   o->repeat = RepeatCommand(*o, argc, argv);
   return kExitClean;

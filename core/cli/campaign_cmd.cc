@@ -34,7 +34,25 @@ bool PrepareReportDir(const Options& opt, std::string* error) {
   std::string probe = JoinPath(opt.report_dir, ".campaign-probe");
   if (!WriteText(probe, "", error)) return false;
   std::remove(probe.c_str());
+  // --junit and --markdown must be writable too, before the budget is spent.
+  for (const std::string& path : {opt.junit, opt.markdown}) {
+    if (path.empty()) continue;
+    std::FILE* f = std::fopen(path.c_str(), "a");
+    if (f == nullptr) {
+      *error = "cannot write " + path;
+      return false;
+    }
+    std::fclose(f);
+  }
   return true;
+}
+
+bool AppendText(const std::string& path, const std::string& text, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (f != nullptr && std::fclose(f) != 0) ok = false;
+  if (!ok) *error = "cannot append to " + path;
+  return ok;
 }
 
 std::string Heading(const Options& opt, Mutant m) {
@@ -120,6 +138,14 @@ int RunCampaignCommand(int argc, char** argv) {
   if (!WriteText(opt.report_html, RenderHtmlReport(out, opt), &error) ||
       !WriteText(json_path, RenderJsonReport(out, opt), &error)) {
     std::fprintf(stderr, "campaign: %s\n", error.c_str());
+    return kExitCannotRun;
+  }
+  if (!opt.junit.empty() && !WriteText(opt.junit, RenderJunitReport(out, opt), &error)) {
+    std::fprintf(stderr, "campaign: --junit: %s\n", error.c_str());
+    return kExitCannotRun;
+  }
+  if (!opt.markdown.empty() && !AppendText(opt.markdown, RenderMarkdownSummary(out, opt), &error)) {
+    std::fprintf(stderr, "campaign: --markdown: %s\n", error.c_str());
     return kExitCannotRun;
   }
   std::printf("report: %s  (json: %s)\n", opt.report_html.c_str(), Shown(json_path).c_str());

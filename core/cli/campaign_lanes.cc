@@ -93,6 +93,10 @@ class ChildLane {
   bool Begin(int index, double budget, std::string* error);
   std::vector<std::string> FuzzArgs(const Stage& s, double budget, std::vector<std::string>* env);
   std::vector<std::string> StressArgs(const Stage& s, double budget);
+  std::vector<std::string> SimArgs(const Stage& s, double budget, std::vector<std::string>* env);
+  const ChildFigures& Figures() const {
+    return fuzz_ ? fuzz_out_.figures() : sim_ ? sim_out_.figures() : stress_out_.figures();
+  }
   void Publish();
   void Finish(int exit_code);
 
@@ -105,7 +109,9 @@ class ChildLane {
   int current_ = -1;
   std::unique_ptr<Child> child_;
   bool fuzz_ = false;
+  bool sim_ = false;  // `wsafault sim` under TSan
   FuzzerOutput fuzz_out_;
+  SimOutput sim_out_;
   StressOutput stress_out_;
   std::string cwd_;
   double started_ = 0, kill_at_ = 0, found_at_ = -1;
@@ -154,6 +160,22 @@ std::vector<std::string> ChildLane::StressArgs(const Stage& s, double budget) {
   return argv;
 }
 
+// The tsan build's `wsafault sim`: TSan stops at its first report (halt_on_error), and the
+// recorder in sim_cmd.cc writes the tape of the run it stopped in (campaign_crash.h).
+std::vector<std::string> ChildLane::SimArgs(const Stage& s, double budget, std::vector<std::string>* env) {
+  std::string scenario = mutant_ == Mutant::kSixteenBitHandles ? "handle-wrap" : "standard";
+  std::vector<std::string> argv = {s.program, "sim", "--scenario", scenario, "--strategy", "random", "--seed",
+                                   std::to_string(StageSeed(opt_.seed, s.id, 0) % 1'000'000'000ull), "--out", cwd_};
+  if (opt_.runs_per_stage > 0) {
+    argv.insert(argv.end(), {"--runs", std::to_string(opt_.runs_per_stage)});
+  } else {
+    argv.insert(argv.end(), {"--time", Printf("%d", std::max(1, static_cast<int>(budget * 0.6)))});
+  }
+  if (mutant_ != Mutant::kNone) argv.insert(argv.end(), {"--mutant", MutantName(mutant_)});
+  env->push_back("TSAN_OPTIONS=halt_on_error=1");
+  return argv;
+}
+
 bool ChildLane::Begin(int index, double budget, std::string* error) {
   Stage s;
   {
@@ -161,13 +183,16 @@ bool ChildLane::Begin(int index, double budget, std::string* error) {
     s = board_->stages[index];
   }
   fuzz_ = s.group == Group::kFuzzing;
+  sim_ = s.group == Group::kSimTsan;
   cwd_ = JoinPath(work_dir_, s.id);
   std::error_code ec;
   fs::create_directories(cwd_, ec);
   std::vector<std::string> env;
-  std::vector<std::string> argv = fuzz_ ? FuzzArgs(s, budget, &env) : StressArgs(s, budget);
+  std::vector<std::string> argv =
+      fuzz_ ? FuzzArgs(s, budget, &env) : sim_ ? SimArgs(s, budget, &env) : StressArgs(s, budget);
   fuzz_out_ = FuzzerOutput();
   stress_out_ = StressOutput();
+  sim_out_ = SimOutput();
   child_ = std::make_unique<Child>();
   std::string command = JoinCommand(argv);
   for (auto it = env.rbegin(); it != env.rend(); ++it) command = *it + " " + command;
@@ -184,7 +209,7 @@ bool ChildLane::Begin(int index, double budget, std::string* error) {
 }
 
 void ChildLane::Publish() {
-  const ChildFigures& f = fuzz_ ? fuzz_out_.figures() : stress_out_.figures();
+  const ChildFigures& f = Figures();
   if (f.found && found_at_ < 0) found_at_ = Now();
   BoardLock lock(&board_->mu);
   Stage& s = board_->stages[current_];
@@ -198,7 +223,7 @@ void ChildLane::Publish() {
 
 void ChildLane::Finish(int exit_code) {
   Publish();
-  const ChildFigures& f = fuzz_ ? fuzz_out_.figures() : stress_out_.figures();
+  const ChildFigures& f = Figures();
   BoardLock lock(&board_->mu);
   Stage& s = board_->stages[current_];
   s.end = Now() - board_->t0;
@@ -221,7 +246,8 @@ void ChildLane::Finish(int exit_code) {
     for (const std::string& line : f.excerpt) fl.log_excerpt += line + "\n";
     if (!f.tape_file.empty()) {
       fl.tape_path = f.tape_file[0] == '/' ? f.tape_file : JoinPath(cwd_, f.tape_file);
-      fl.replay = opt_.self + " replay " + Shown(fl.tape_path);
+      // A tape of the TSan lane replays its race only in the tsan build.
+      fl.replay = (sim_ ? Shown(s.program) : opt_.self) + " replay " + Shown(fl.tape_path);
     } else if (!f.artifact.empty()) {
       fl.replay = (mutant_ != Mutant::kNone && s.target == "ops_fuzzer"
                        ? std::string("WSAFAULT_MUTANT=") + MutantName(mutant_) + " " : std::string()) +
@@ -269,7 +295,8 @@ bool ChildLane::Step(int ms) {
         if (next < 0) return false;
         Stage& s = board_->stages[next];
         budget = ShareOfLane(board_->stages, next, deadline_ - Now());
-        double need = s.group == Group::kFuzzing ? kMinFuzzBudget : kMinStressBudget;
+        double need = s.group == Group::kStressAsan || s.group == Group::kStressTsan ? kMinStressBudget
+                                                                                     : kMinFuzzBudget;
         if (stop_->load() || budget < need) {
           s.state = State::kSkipped;
           s.note = stop_->load() ? "interrupted" : Printf("no time left (%.1f s)", budget);
@@ -292,6 +319,8 @@ bool ChildLane::Step(int ms) {
   for (const std::string& line : child_->Poll(ms)) {
     if (fuzz_) {
       fuzz_out_.Line(line);
+    } else if (sim_) {
+      sim_out_.Line(line);
     } else {
       stress_out_.Line(line);
     }

@@ -163,4 +163,49 @@ void StressOutput::Line(const std::string& line) {
   }
 }
 
+void SimOutput::Line(const std::string& line) {
+  KeepTail(&f_.tail, line);
+  double v = 0;
+  const bool was_found = f_.found;
+  if (line.find(" runs, ") != std::string::npos && line.find(" runs/s") != std::string::npos &&
+      NumberAfter(line, "", &v)) {
+    f_.runs = static_cast<uint64_t>(v);  // "1234 runs, 9000 runs/s, ..."
+    if (NumberAfter(line, " runs, ", &v)) f_.rate = v;
+  } else if (StartsWith(line, "sim ") && line.find(" runs in ") != std::string::npos) {
+    if (NumberAfter(line, ": ", &v)) f_.runs = static_cast<uint64_t>(v);
+    if (NumberAfter(line, " s (", &v)) f_.rate = v;
+  } else if (StartsWith(line, "VIOLATION ")) {
+    if (!f_.found) {
+      std::string rest = Rest(line, 10);
+      f_.invariant = rest.substr(0, rest.find(' '));
+      std::size_t colon = rest.find("): ");
+      f_.detail = colon == std::string::npos ? rest : rest.substr(colon + 3);
+      f_.runs_at_find = f_.runs;
+    }
+    f_.found = true;
+  } else if (StartsWith(line, "replay: wsafault replay ")) {
+    if (f_.tape_file.empty()) f_.tape_file = Rest(line, 24);
+  } else if (StartsWith(line, "CRASH: ")) {
+    std::size_t at = line.find(" inside a simulated run");
+    std::size_t tape = line.find("): ");
+    if (!f_.found) {
+      f_.invariant = "crash (" + line.substr(7, at == std::string::npos ? 20 : at - 7) + ")";
+      f_.runs_at_find = f_.runs;
+    }
+    if (tape != std::string::npos) f_.tape_file = Rest(line, tape + 3);
+    f_.found = true;
+  } else if (StartsWith(line, "usage:")) {
+    f_.usage_error = true;
+  } else if (line.find("unknown mutant") != std::string::npos) {
+    f_.unknown_mutant = true;
+  } else if (std::string verdict = Verdict(line); !verdict.empty()) {
+    if (!f_.found) {
+      f_.invariant = verdict;
+      f_.runs_at_find = f_.runs;
+    }
+    f_.found = true;
+  }
+  if ((f_.found || was_found) && f_.excerpt.size() < kExcerptLines) f_.excerpt.push_back(line);
+}
+
 }  // namespace wsaf::campaign

@@ -1,6 +1,6 @@
 // Reading the children's output: libFuzzer's status lines and final stats, ops_fuzzer's
-// violation report, the stress driver's progress lines, violation reports and summary, and any
-// sanitizer's report. The figures feed the live view; a report becomes a Failure.
+// violation report, the stress driver's progress lines, violation reports and summary, the
+// simulation's lines (`wsafault sim` under TSan), and any sanitizer's report. The figures feed the live view; a report becomes a Failure.
 //
 // Thread safety: one parser per child, on the main thread.
 #ifndef WSAFAULT_CLI_CAMPAIGN_PARSE_H_
@@ -49,6 +49,17 @@ class StressOutput {
  private:
   ChildFigures f_;
   int report_lines_ = -1;  // lines of the current violation report seen, -1 outside one
+};
+
+// `wsafault sim` as a child (the TSan lane): its progress and summary lines, a VIOLATION with
+// its "replay:" line, a CRASH line with the crashing run's tape, a sanitizer's report.
+class SimOutput {
+ public:
+  void Line(const std::string& line);
+  const ChildFigures& figures() const { return f_; }
+
+ private:
+  ChildFigures f_;
 };
 
 }  // namespace wsaf::campaign

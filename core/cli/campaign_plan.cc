@@ -19,6 +19,7 @@ const char* GroupName(Group g) {
     case Group::kFuzzing: return "fuzzing";
     case Group::kStressAsan: return "stress+ASan";
     case Group::kStressTsan: return "stress+TSan";
+    case Group::kSimTsan: return "sim+TSan";
   }
   return "?";
 }
@@ -30,6 +31,7 @@ const char* GroupId(Group g) {
     case Group::kFuzzing: return "fuzzing";
     case Group::kStressAsan: return "stress-asan";
     case Group::kStressTsan: return "stress-tsan";
+    case Group::kSimTsan: return "sim-tsan";
   }
   return "?";
 }
@@ -114,6 +116,13 @@ std::vector<Stage> PlanStages(const Options& opt, Mutant mutant) {
   pct.title = Printf("sim PCT:%d", opt.pct_depth);
   stages.push_back(opt.run_sim ? random : Skipped(random, "--no-sim"));
   stages.push_back(opt.run_sim ? pct : Skipped(pct, "--no-sim"));
+  // The simulation under TSan (issue 11) runs as a child on lane 1: a data race between two
+  // simulated threads, or a crash, ends that process only.
+  if (opt.run_sim && !opt.sim_tsan.empty()) {
+    Stage tsan = MakeStage("sim-tsan", "sim+TSan", Group::kSimTsan, 1, 0.5, "runs");
+    tsan.program = opt.sim_tsan;
+    stages.push_back(tsan);
+  }
   PlanFuzz(opt, mutant, &stages);
   PlanStress(opt, &stages);
   return stages;
