@@ -119,6 +119,8 @@ void SimStage::Capture(std::size_t slot, const sim::RunResult& r, double found_a
   file.scenario = names[slot];
   file.mutant = mutant;
   file.allowed_faults = settings.scenario.allowed_faults;
+  file.memory = settings.memory;
+  file.atomic_points = settings.atomic_points;
   file.tape = f.tape;
   f.tape_path = JoinPath(tape_dir, f.stage_id + "-" + f.scenario + "-" + f.mutant + "-" + v.invariant + ".tape");
   std::string error;
@@ -184,12 +186,20 @@ bool SimStage::Run() {
   for (std::size_t i = 0; i < names.size(); ++i) {
     Slot slot;
     sim::LookupScenario(names[i], &slot.settings.scenario);
+    // Every atomic a scheduling point, under x86-TSO's store buffers (a tape of quiet drain
+    // decisions is sequentially consistent, so nothing SC finds is lost); TSan builds run SC.
+    slot.settings.atomic_points = true;
+#if !defined(WSAF_SIM_TSAN)
+    slot.settings.memory = sim::MemoryModel::kTso;
+#endif
     std::string error;
     slot.strategy = sim::MakeStrategy(spec, StageSeed(opt.seed, id, i), &error);
     sim::TapeFile file;
     file.scenario = names[i];
     file.mutant = mutant;
     file.allowed_faults = slot.settings.scenario.allowed_faults;
+    file.memory = slot.settings.memory;
+    file.atomic_points = slot.settings.atomic_points;
     slot.crash_header = CrashRecorder::HeaderFor(file);
     slots.push_back(std::move(slot));
   }

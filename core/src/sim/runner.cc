@@ -9,6 +9,7 @@
 
 #include "sim/scenario.h"
 #include "sim/scheduler.h"
+#include "sim/tsan_reports.h"
 #include "sim/tape_version.h"
 
 namespace wsaf::sim {
@@ -31,8 +32,17 @@ RunResult Execute(const RunSettings& given, Strategy* strategy) {
   RunResult result;
   {
     World world(settings.scenario, &scheduler);
+    const uint64_t races_before = TsanReportCount();
     RunScenario(world);
     world.CheckQuiescence();
+    if (TsanReportCount() != races_before && !world.violated()) {
+      Violation v;
+      v.invariant = "data-race";
+      v.event_index = world.run().events.empty() ? 0 : world.run().events.size() - 1;
+      v.detail = "ThreadSanitizer reported a data race between two simulated threads (its report, "
+                 "with both stacks, is printed above on stderr)";
+      world.SetViolation(v);
+    }
     result.violation = world.violation();
     result.coverage = world.checker().coverage();
     result.run = std::move(world.run());

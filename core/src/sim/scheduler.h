@@ -17,7 +17,9 @@
 // zeros is a sequentially consistent run), v keeps the v newest and drains the rest. A thread
 // that is switched away from keeps its buffer until it runs again.
 //
-// ThreadSanitizer (WSAF_SIM_TSAN, the tsan preset): fibers switch without synchronisation, so
+// ThreadSanitizer (WSAF_SIM_TSAN, the tsan preset, with WSAF_SIM_TSAN_RACES=1 in the
+// environment; experimental: the simulator's own allocations on different fibers still show up
+// as races): fibers switch without synchronisation, so
 // TSan sees each simulated thread as a thread of its own, and the scheduler adds the edges of
 // what it models: a Wake releases its key and a Wait that returns acquires it (seam mutexes are
 // real std::mutex try_lock/unlock, which TSan sees itself). The scheduler's own bookkeeping and
