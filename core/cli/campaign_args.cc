@@ -25,7 +25,7 @@ void Usage(std::FILE* out) {
       "                         [--tsan-stress-bin PATH] [--seed S] [--stress-threads N]\n"
       "                         [--pct-depth D] [--no-sim] [--no-fuzz] [--no-stress] [--plain]\n"
       "                         [--source-dir DIR] [--runs-per-stage N] [--junit FILE.xml]\n"
-      "                         [--markdown FILE.md]\n"
+      "                         [--markdown FILE.md] [--tsan-sim-bin PATH]\n"
       "Spends --time seconds (default 180; with --zoo, per planted bug, default 20) on the\n"
       "simulation (random and PCT), the fuzz targets (--fuzz-dir, default build/fuzz/fuzz) and\n"
       "the stress driver under sanitizers (--stress-bin, default build/asan/stress/wsafault-stress;\n"
@@ -139,7 +139,7 @@ bool ResolveBinaries(Options* o, const std::string& fuzz_arg, const std::string&
     }
   }
   std::string tsan_sim = JoinPath(src, "build/tsan/core/wsafault");
-  if (!src.empty() && IsExecutable(tsan_sim)) o->sim_tsan = tsan_sim;
+  if (o->sim_tsan.empty() && !src.empty() && IsExecutable(tsan_sim)) o->sim_tsan = tsan_sim;
   if (o->stress_asan.empty()) {
     o->stress_note = "no ASan stress binary (build/asan/stress/wsafault-stress absent: cmake --preset "
                      "asan && cmake --build --preset asan --target wsafault-stress, or --stress-bin)";
@@ -188,6 +188,8 @@ int ParseFlags(int argc, char** argv, Options* o, RawArgs* raw) {
       char* end = nullptr;
       ok = value() && (o->seed = std::strtoull(v, &end, 10), *v != '\0' && *end == '\0');
       raw->seed_given = true;
+    } else if (k == "--tsan-sim-bin") {
+      ok = value() && IsExecutable(v) && (o->sim_tsan = v, true);
     } else if (k == "--junit") {
       ok = value() && *v != '\0' && (o->junit = v, true);
     } else if (k == "--markdown") {
