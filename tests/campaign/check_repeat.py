@@ -27,7 +27,8 @@ def normalise(value, report_dir):
     if isinstance(value, list):
         return [normalise(v, report_dir) for v in value]
     if isinstance(value, str):
-        return value.replace(report_dir, "<dir>")
+        # Paths are printed absolute or relative to the working directory (Shown()).
+        return value.replace(report_dir, "<dir>").replace(os.path.relpath(report_dir), "<dir>")
     return value
 
 
