@@ -45,7 +45,7 @@ struct Slot {
 
 std::vector<std::string> ScenariosFor(const Options& opt, Mutant mutant, bool random) {
   if (mutant == Mutant::kSixteenBitHandles) return {"handle-wrap"};
-  std::vector<std::string> names = {"standard", "cancel-race", "cleanup", "blocking", "tiny"};
+  std::vector<std::string> names = {"standard", "cancel-race", "cleanup", "blocking", "tiny", "spec-rules"};
   // One handle-wrap run (600,000 operations, ~5 s) checks the real generation never repeats;
   // only worth it in a long clean campaign.
   // Decided by the asked budget, not the time left, so the same command plans the same runs.
