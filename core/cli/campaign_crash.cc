@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -55,10 +56,16 @@ void EnsureAltStack() {
   thread_local bool done = false;
   if (done) return;
   done = true;
+  stack_t old{};
+  if (sigaltstack(nullptr, &old) == 0 && (old.ss_flags & SS_DISABLE) == 0) return;  // a sanitizer's
   stack_t ss{};
   ss.ss_size = 64 * 1024;
-  ss.ss_sp = std::malloc(ss.ss_size);  // lives as long as the thread: never freed
-  if (ss.ss_sp != nullptr) sigaltstack(&ss, nullptr);
+  // mmap, not malloc: ASan unmaps a thread's alternate stack when the thread ends (a malloc'd
+  // one aborted it), and LeakSanitizer does not count a mapping that lives as long as the thread.
+  void* p = mmap(nullptr, ss.ss_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return;
+  ss.ss_sp = p;
+  sigaltstack(&ss, nullptr);
 }
 
 }  // namespace
