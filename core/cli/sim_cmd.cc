@@ -162,6 +162,17 @@ void PrintPreemptions(const RunResult& r, std::size_t n) {
   }
 }
 
+// The header of this command's tape files (the tape itself is the caller's).
+wsaf::sim::TapeFile TapeFileFor(const SimArgs& a, const RunSettings& settings) {
+  wsaf::sim::TapeFile file;
+  file.scenario = a.scenario;
+  wsaf::ParseMutant(a.mutant.c_str(), &file.mutant);
+  file.allowed_faults = settings.scenario.allowed_faults;
+  file.memory = settings.memory;
+  file.atomic_points = settings.atomic_points;
+  return file;
+}
+
 // Prints the failure, writes the tape, the timeline pictures, and the replay command.
 void ReportFailure(const SimArgs& a, const RunSettings& settings, const RunResult& failing,
                    uint64_t run_index, const std::vector<uint8_t>& tape, const std::string& stem) {
@@ -174,12 +185,7 @@ void ReportFailure(const SimArgs& a, const RunSettings& settings, const RunResul
   const wsaf::sim::Violation* sv = shown.violation ? &*shown.violation : &v;
   std::printf("\n%s\n", wsaf::check::RenderTimelineText(shown.run, sv, 12).c_str());
   PrintPreemptions(shown, 16);
-  wsaf::sim::TapeFile file;
-  file.scenario = a.scenario;
-  wsaf::ParseMutant(a.mutant.c_str(), &file.mutant);
-  file.allowed_faults = settings.scenario.allowed_faults;
-  file.memory = settings.memory;
-  file.atomic_points = settings.atomic_points;
+  wsaf::sim::TapeFile file = TapeFileFor(a, settings);
   file.tape = tape;
   std::string error;
   MakeDirs(a.out_dir);
@@ -221,13 +227,7 @@ void ArmCrashTape(const SimArgs& a, const RunSettings& settings, uint64_t run, w
                   wsaf::campaign::CrashRecorder* recorder) {
   static std::string header;
   if (header.empty()) {
-    wsaf::sim::TapeFile file;
-    file.scenario = a.scenario;
-    wsaf::ParseMutant(a.mutant.c_str(), &file.mutant);
-    file.allowed_faults = settings.scenario.allowed_faults;
-  file.memory = settings.memory;
-  file.atomic_points = settings.atomic_points;
-    header = wsaf::campaign::CrashRecorder::HeaderFor(file);
+    header = wsaf::campaign::CrashRecorder::HeaderFor(TapeFileFor(a, settings));
     MakeDirs(a.out_dir);
     wsaf::campaign::CrashRecorder::Install();
   }
