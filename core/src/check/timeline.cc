@@ -71,13 +71,25 @@ std::string RenderTimelineText(const sim::Run& run, const sim::Violation* v, std
     if (v->handle != 0) out += " (handle " + HandleString(v->handle) + ")";
     out += "\n  " + v->detail + "\n";
   }
+  // The violating request's window: its creation and destruction are part of its story (a
+  // request stranded in a destroyed window, a message posted after DestroyWindow).
+  int window = -1;
+  for (const Event& e : run.events) {
+    if (v != nullptr && Touches(e, v->handle) && e.window >= 0) {
+      window = e.window;
+      break;
+    }
+  }
   std::size_t shown = 0;
   std::string lines;
   bool gap = false;
   for (std::size_t i = 0; i < run.events.size(); ++i) {
+    const Event& e = run.events[i];
     bool marked = v != nullptr && i == v->event_index;
     bool near = v == nullptr || (i + context >= v->event_index && i <= v->event_index + context);
-    if (!near && !(v != nullptr && Touches(run.events[i], v->handle))) {
+    bool its_window = window >= 0 && e.window == window &&
+                      (e.type == EventType::kCreateWindow || e.type == EventType::kDestroyWindow);
+    if (!near && !its_window && !(v != nullptr && Touches(e, v->handle))) {
       gap = true;
       continue;
     }

@@ -35,6 +35,7 @@ constexpr MutantInfo kMutants[] = {
     {"push-free-relaxed", "the free-list push is a relaxed CAS: the next start of the slot has no happens-before with the thread that freed it (a data race)"},
     {"sleep-flag-release", "the resolver's sleep flag is stored with release before the re-check of the submit stack: under TSO a start misses the sleeper (lost wake-up)"},
     {"session-check-then-act", "a start checks the session word, then publishes without re-checking it: a final cleanup in between leaves a request alive in no session"},
+    {"post-to-destroyed", "a completion posts to the window it found without re-checking under the window's lock that it lives: a DestroyWindow in between strands the slot QUEUED in a dead window"},
 };
 static_assert(sizeof(kMutants) / sizeof(kMutants[0]) == static_cast<int>(Mutant::kCount));
 }  // namespace

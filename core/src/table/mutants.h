@@ -37,6 +37,8 @@ enum class Mutant : uint8_t {
   kSleepFlagRelease,       // the resolver's sleep flag is stored with release before it re-checks
                            // the submit stack: a start misses it under TSO (lost wake-up)
   kSessionCheckThenAct,    // a start checks the session, then publishes without re-checking it
+  kPostToDestroyed,        // a completion posts to the window it found without re-checking, under
+                           // the window's lock, that it still lives: the slot stays QUEUED for ever
   kCount
 };
 

@@ -25,7 +25,7 @@ bool Window::Post(const MSG& msg) {
 Window::PostResult Window::PostCompletion(const MSG& msg, uint64_t task) {
   seam::Point(seam::Site::kPost);
   seam::MutexLock lock(mu_);
-  if (destroyed_) return PostResult::kGone;
+  if (destroyed_ && !WSAF_MUTANT(kPostToDestroyed)) return PostResult::kGone;
   if (!sink_->StillWanted(task)) return PostResult::kAborted;
   if (queue_.size() >= queue_limit_ || !overflow_.empty()) {
     overflow_.push_back({msg, task});
