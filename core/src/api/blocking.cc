@@ -89,6 +89,7 @@ using wsaf::Engine;
 extern "C" {
 
 BOOL WSAIsBlocking(void) {
+  WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   if (int err = wsaf::CheckBlockingApi(e, true)) {
     wsaf::SetError(err);
@@ -98,6 +99,7 @@ BOOL WSAIsBlocking(void) {
 }
 
 int WSACancelBlockingCall(void) {
+  WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   if (int err = wsaf::CheckBlockingApi(e, true)) return wsaf::SetError(err);
   wsaf::seam::ThreadState& t = wsaf::seam::CurrentThreadState();
@@ -107,6 +109,7 @@ int WSACancelBlockingCall(void) {
 }
 
 FARPROC WSASetBlockingHook(FARPROC hook) {
+  WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   if (int err = wsaf::CheckBlockingApi(e, false)) {
     wsaf::SetError(err);
@@ -124,6 +127,7 @@ FARPROC WSASetBlockingHook(FARPROC hook) {
 }
 
 int WSAUnhookBlockingHook(void) {
+  WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   if (int err = wsaf::CheckBlockingApi(e, false)) return wsaf::SetError(err);
   wsaf::seam::CurrentThreadState().blocking_hook = nullptr;
@@ -131,6 +135,7 @@ int WSAUnhookBlockingHook(void) {
 }
 
 struct hostent* wsaf_gethostbyname(const char* name) {
+  WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   wsaf::seam::ThreadState& t = wsaf::seam::CurrentThreadState();
   uint64_t session = e.table.Session();

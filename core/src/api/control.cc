@@ -61,6 +61,7 @@ bool ValidServerList(std::string_view csv) {
 extern "C" {
 
 int wsaf_set_dns_servers(const char* csv) {
+  WSAF_API_ENTRY();
   if (csv == nullptr || !wsaf::ValidServerList(csv)) return -1;
   std::string servers(csv);
   wsaf::CurrentEngine().UpdateConfig([&](wsaf::ResolverConfig* c) { c->dns_servers = servers; });
@@ -68,6 +69,7 @@ int wsaf_set_dns_servers(const char* csv) {
 }
 
 int wsaf_set_dns_timeout(int timeout_ms, int tries) {
+  WSAF_API_ENTRY();
   if (timeout_ms < 1 || timeout_ms > 60000 || tries < 1 || tries > 10) return -1;
   wsaf::CurrentEngine().UpdateConfig([&](wsaf::ResolverConfig* c) {
     c->timeout_ms = timeout_ms;
@@ -79,6 +81,7 @@ int wsaf_set_dns_timeout(int timeout_ms, int tries) {
 static_assert(WSAF_MAX_REQUESTS == wsaf::TaskTable::kMaxSlots, "the header's limit is the table's");
 
 int wsaf_set_max_requests(unsigned int max_requests) {
+  WSAF_API_ENTRY();
   if (max_requests == 0 || max_requests > WSAF_MAX_REQUESTS) return -1;
   wsaf::Engine& e = wsaf::CurrentEngine();
   // Between sessions only: no request of a session is then pending or completing, so every
@@ -91,6 +94,7 @@ int wsaf_set_max_requests(unsigned int max_requests) {
 }
 
 int wsaf_set_netbase_files(const char* services_path, const char* protocols_path) {
+  WSAF_API_ENTRY();
   std::string services, protocols, error;
   if (!wsaf::ReadSmallFile(services_path ? services_path : "/etc/services", &services, &error) ||
       !wsaf::ReadSmallFile(protocols_path ? protocols_path : "/etc/protocols", &protocols, &error)) {

@@ -73,6 +73,7 @@ using wsaf::RequestKind;
 extern "C" {
 
 int WSAStartup(WORD requested, LPWSADATA data) {
+  WSAF_API_ENTRY();
   if (wsaf::seam::CurrentThreadState().in_blocking_call) return WSAEINPROGRESS;
   if (data == nullptr) return WSAEFAULT;
   std::memset(data, 0, sizeof(*data));
@@ -102,6 +103,7 @@ int WSAStartup(WORD requested, LPWSADATA data) {
 }
 
 int WSACleanup(void) {
+  WSAF_API_ENTRY();
   if (wsaf::seam::CurrentThreadState().in_blocking_call) return wsaf::Fail(WSAEINPROGRESS);
   Engine& e = CurrentEngine();
   wsaf::seam::Point(wsaf::seam::Site::kSession);
@@ -116,11 +118,18 @@ int WSACleanup(void) {
   return 0;
 }
 
-int WSAGetLastError(void) { return wsaf::seam::CurrentThreadState().last_error; }
+int WSAGetLastError(void) {
+  WSAF_API_ENTRY();
+  return wsaf::seam::CurrentThreadState().last_error;
+}
 
-void WSASetLastError(int error) { wsaf::seam::CurrentThreadState().last_error = error; }
+void WSASetLastError(int error) {
+  WSAF_API_ENTRY();
+  wsaf::seam::CurrentThreadState().last_error = error;
+}
 
 HANDLE WSAAsyncGetHostByName(HWND hwnd, u_int msg, const char* name, char* buf, int buflen) {
+  WSAF_API_ENTRY();
   RequestArgs a;
   a.kind = RequestKind::kHostByName;
   a.hwnd = hwnd;
@@ -133,6 +142,7 @@ HANDLE WSAAsyncGetHostByName(HWND hwnd, u_int msg, const char* name, char* buf, 
 
 HANDLE WSAAsyncGetHostByAddr(HWND hwnd, u_int msg, const char* addr, int len, int type, char* buf,
                              int buflen) {
+  WSAF_API_ENTRY();
   int arg_error = 0;
   if (addr == nullptr) {
     arg_error = WSAEFAULT;
@@ -154,6 +164,7 @@ HANDLE WSAAsyncGetHostByAddr(HWND hwnd, u_int msg, const char* addr, int len, in
 }
 
 HANDLE WSAAsyncGetProtoByName(HWND hwnd, u_int msg, const char* name, char* buf, int buflen) {
+  WSAF_API_ENTRY();
   RequestArgs a;
   a.kind = RequestKind::kProtoByName;
   a.hwnd = hwnd;
@@ -165,6 +176,7 @@ HANDLE WSAAsyncGetProtoByName(HWND hwnd, u_int msg, const char* name, char* buf,
 }
 
 HANDLE WSAAsyncGetProtoByNumber(HWND hwnd, u_int msg, int number, char* buf, int buflen) {
+  WSAF_API_ENTRY();
   RequestArgs a;
   a.kind = RequestKind::kProtoByNumber;
   a.hwnd = hwnd;
@@ -177,6 +189,7 @@ HANDLE WSAAsyncGetProtoByNumber(HWND hwnd, u_int msg, int number, char* buf, int
 
 HANDLE WSAAsyncGetServByName(HWND hwnd, u_int msg, const char* name, const char* proto, char* buf,
                              int buflen) {
+  WSAF_API_ENTRY();
   RequestArgs a;
   a.kind = RequestKind::kServByName;
   a.hwnd = hwnd;
@@ -190,6 +203,7 @@ HANDLE WSAAsyncGetServByName(HWND hwnd, u_int msg, const char* name, const char*
 
 HANDLE WSAAsyncGetServByPort(HWND hwnd, u_int msg, int port, const char* proto, char* buf,
                              int buflen) {
+  WSAF_API_ENTRY();
   RequestArgs a;
   a.kind = RequestKind::kServByPort;
   a.hwnd = hwnd;
@@ -202,6 +216,7 @@ HANDLE WSAAsyncGetServByPort(HWND hwnd, u_int msg, int port, const char* proto, 
 }
 
 int WSACancelAsyncRequest(HANDLE h) {
+  WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   uint64_t handle = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(h));
   if (WSAF_MUTANT(kCancelStub)) return 0;
@@ -219,9 +234,13 @@ int WSACancelAsyncRequest(HANDLE h) {
 
 // --- Message windows ---------------------------------------------------------------------
 
-HWND wsaf_create_window(void) { return CurrentEngine().windows.Create(); }
+HWND wsaf_create_window(void) {
+  WSAF_API_ENTRY();
+  return CurrentEngine().windows.Create();
+}
 
 BOOL DestroyWindow(HWND hwnd) {
+  WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   std::shared_ptr<wsaf::Window> w = e.windows.Remove(hwnd);
   if (w == nullptr) return FALSE;
@@ -233,6 +252,7 @@ BOOL DestroyWindow(HWND hwnd) {
 }
 
 BOOL PostMessage(HWND hwnd, UINT message, WPARAM wparam, LPARAM lparam) {
+  WSAF_API_ENTRY();
   std::shared_ptr<wsaf::Window> w = CurrentEngine().windows.Find(hwnd);
   if (w == nullptr) return FALSE;
   MSG m{};
@@ -244,6 +264,7 @@ BOOL PostMessage(HWND hwnd, UINT message, WPARAM wparam, LPARAM lparam) {
 }
 
 BOOL PeekMessage(LPMSG out, HWND hwnd, UINT min, UINT max, UINT remove) {
+  WSAF_API_ENTRY();
   if (out == nullptr) return FALSE;
   Engine& e = CurrentEngine();
   bool take = (remove & PM_REMOVE) != 0;
@@ -265,6 +286,7 @@ BOOL PeekMessage(LPMSG out, HWND hwnd, UINT min, UINT max, UINT remove) {
 }
 
 BOOL GetMessage(LPMSG out, HWND hwnd, UINT min, UINT max) {
+  WSAF_API_ENTRY();
   if (out == nullptr) return -1;
   Engine& e = CurrentEngine();
   if (hwnd == nullptr) {
@@ -287,6 +309,7 @@ BOOL GetMessage(LPMSG out, HWND hwnd, UINT min, UINT max) {
 // --- Control -------------------------------------------------------------------------------
 
 void wsaf_set_network_down(int down) {
+  WSAF_API_ENTRY();
   wsaf::seam::Point(wsaf::seam::Site::kSession);
   // seq_cst: a start on another thread after this returns must see it. A release store may
   // still sit in this core's store buffer then (found by wsafault sim --memory tso).

@@ -79,7 +79,41 @@ class Hooks {
   // A locked instruction or a system call (a seam mutex, a wait, a wake): drains the caller's
   // store buffer.
   virtual void Drain() = 0;
+  // ThreadSanitizer inside the simulation (the tsan preset, WSAF_SIM_TSAN): whether the calling
+  // logical thread now runs the code under test (TSan watches its accesses) or the simulator's
+  // own code (TSan ignores it: the simulator's heap traffic between fibers is no race of the
+  // table's). Returns the previous mark. Used only through the two scopes below.
+  virtual bool SetCodeUnderTest(bool on) { return on; }
 };
+
+// The two scopes that draw the line between the code under test and the simulator under
+// TSan-in-sim. Every public entry point of the library opens a CodeUnderTest (WSAF_API_ENTRY);
+// simulator code the library calls back (a blocking hook, a resolver callback) opens a
+// SimulatorCode. They nest; each restores the previous mark. Without WSAF_SIM_TSAN they are
+// empty and cost nothing.
+template <bool kOn>
+class CodeMark {
+ public:
+#if defined(WSAF_SIM_TSAN)
+  CodeMark() : hooks_(g_hooks), restore_(hooks_ != nullptr && hooks_->SetCodeUnderTest(kOn) != kOn) {}
+  ~CodeMark() {
+    if (restore_) hooks_->SetCodeUnderTest(!kOn);
+  }
+
+ private:
+  Hooks* hooks_;
+  bool restore_;
+#else
+  CodeMark() {}  // user-provided: a scope variable is not an "unused variable"
+#endif
+  CodeMark(const CodeMark&) = delete;
+  CodeMark& operator=(const CodeMark&) = delete;
+};
+using CodeUnderTest = CodeMark<true>;
+using SimulatorCode = CodeMark<false>;
+
+// The first line of every exported function of the library.
+#define WSAF_API_ENTRY() [[maybe_unused]] const ::wsaf::seam::CodeUnderTest wsaf_api_entry_
 
 inline void Point(Site s) {
   if (Simulated()) g_hooks->Point(s);

@@ -74,6 +74,7 @@ void HookCallOf(World& w, HookOp op, Event* e) {
 }  // namespace
 
 intptr_t SimBlockingHook() {
+  const seam::SimulatorCode simulator;  // called back from inside wsaf_gethostbyname
   World& w = *g_world;
   Scheduler& s = w.scheduler();
   int me = s.current();

@@ -33,6 +33,7 @@
 #endif
 #if defined(WSAF_SIM_FIBER_TSAN)
 #include <sanitizer/tsan_interface.h>
+extern "C" void __tsan_ignore_thread_end();  // not declared in clang 14's tsan_interface.h
 #endif
 
 // No sanitizer instrumentation at all, not even TSan's function entry and exit.
@@ -434,6 +435,9 @@ WSAF_SIM_NO_INSTRUMENT void Fiber::Start() {
 #endif
 #if defined(WSAF_SIM_FIBER_TSAN)
   __tsan_acquire(self);  // pairs with the release in the constructor and Reset()
+  if (self->abandoning_) {
+    for (; self->tsan_ignores_ > 0; --self->tsan_ignores_) __tsan_ignore_thread_end();
+  }
 #endif
   if (!self->abandoning_) RunEntry(self);
   Fiber* to = self->resumer_;

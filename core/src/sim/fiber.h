@@ -159,6 +159,9 @@ class Fiber {
   WSAF_SIM_NO_SANITIZE_THREAD bool finished() const { return state_ == State::kFinished; }
   // The usable stack size: the requested size rounded up to whole pages; 0 for Main().
   size_t stack_bytes() const { return stack_bytes_; }
+  // Under TSan: how many ignore regions (__tsan_ignore_thread_begin) the fiber's code has open.
+  // TSan refuses to destroy a fiber with ignores enabled, so abandoning the fiber closes them.
+  void set_tsan_ignores(int n) { tsan_ignores_ = n; }
 
   // The fiber running on the calling OS thread: Main() unless a fiber has been switched to.
   static Fiber* Current();
@@ -201,6 +204,7 @@ class Fiber {
   const void* asan_stack_bottom_ = nullptr;
   size_t asan_stack_size_ = 0;
   void* tsan_fiber_ = nullptr;
+  int tsan_ignores_ = 0;
 };
 
 // Suspends the running fiber (Fiber::Current()) and resumes `to` where it last switched away,

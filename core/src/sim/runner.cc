@@ -33,14 +33,22 @@ RunResult Execute(const RunSettings& given, Strategy* strategy) {
   {
     World world(settings.scenario, &scheduler);
     const uint64_t races_before = TsanReportCount();
+    WatchTsanReports(&world.run());
     RunScenario(world);
+    WatchTsanReports(nullptr);
     world.CheckQuiescence();
     if (TsanReportCount() != races_before && !world.violated()) {
+      // The race came after the events logged by then: the violation names the next one (the
+      // call the racing access was part of), or the last event when none followed.
+      const std::size_t n = world.run().events.size();
+      const std::size_t before = EventsBeforeFirstTsanReport();
       Violation v;
       v.invariant = "data-race";
-      v.event_index = world.run().events.empty() ? 0 : world.run().events.size() - 1;
-      v.detail = "ThreadSanitizer reported a data race between two simulated threads (its report, "
-                 "with both stacks, is printed above on stderr)";
+      v.event_index = n == 0 ? 0 : (before < n ? before : n - 1);
+      v.handle = n == 0 ? 0 : world.run().events[v.event_index].handle;
+      v.detail = "ThreadSanitizer reported a data race between two simulated threads after event #" +
+                 std::to_string(before == SIZE_MAX ? n : before) +
+                 " (its report, with both stacks, is printed above on stderr)";
       world.SetViolation(v);
     }
     result.violation = world.violation();

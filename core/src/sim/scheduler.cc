@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #if defined(WSAF_SIM_TSAN)
 #include <sanitizer/tsan_interface.h>
@@ -12,19 +13,29 @@ namespace wsaf::sim {
 
 namespace {
 
-// Fibers switch without a happens-before edge under TSan-in-sim (see scheduler.h).
+// Fibers switch without a happens-before edge under TSan-in-sim (see scheduler.h);
+// WSAF_SIM_TSAN_SYNC=1 puts the edge back (every switch a release/acquire pair: then TSan can
+// see no race between simulated threads, which tells a race of the table from a defect of the
+// annotations).
 #if defined(WSAF_SIM_TSAN)
-// Opt-in (WSAF_SIM_TSAN_RACES=1) until the simulator's own heap traffic is hidden from TSan:
-// malloc and free are intercepted even in uninstrumented files, so the scheduler's and the
-// world's vectors growing on different fibers are reported as races today.
+// The simulator's own code is uninstrumented, but malloc, free and the mem* functions are
+// intercepted wherever they are called from: the simulator's vectors growing on one fiber and
+// freed on another would be reported as races. So a fiber runs under TSan's ignore flag while it
+// runs simulator code, and without it in the code under test (seam::CodeUnderTest).
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
 const SwitchSync kSwitchSync =
-    std::getenv("WSAF_SIM_TSAN_RACES") != nullptr ? SwitchSync::kNone : SwitchSync::kHappensBefore;
+    std::getenv("WSAF_SIM_TSAN_SYNC") != nullptr ? SwitchSync::kHappensBefore : SwitchSync::kNone;
 void TsanRelease(const void* key) { __tsan_release(const_cast<void*>(key)); }
 void TsanAcquire(const void* key) { __tsan_acquire(const_cast<void*>(key)); }
+void TsanIgnoreBegin() { __tsan_ignore_thread_begin(); }
+void TsanIgnoreEnd() { __tsan_ignore_thread_end(); }
 #else
 constexpr SwitchSync kSwitchSync = SwitchSync::kHappensBefore;
 void TsanRelease(const void*) {}
 void TsanAcquire(const void*) {}
+void TsanIgnoreBegin() {}
+void TsanIgnoreEnd() {}
 #endif
 
 // x86 drains the store buffer for a locked instruction (every RMW, a seq_cst store compiled as
@@ -76,7 +87,37 @@ struct Scheduler::Thread {
   const seam::Access* last_access = nullptr;   // set with last_site == kCount: an atomic
   seam::Access access{};                        // storage for last_access
   StoreBuffer buffer;                           // kTso only
+  bool simulator_code = false;  // TSan-in-sim: running the simulator's code (TSan ignores it)
 };
+
+// A hook's body is the simulator's code, also when the code under test called it.
+class Scheduler::Inside {
+ public:
+#if defined(WSAF_SIM_TSAN)
+  explicit Inside(Scheduler* s) : s_(s), restore_(s->SetCodeUnderTest(false)) {}
+  ~Inside() {
+    if (restore_) s_->SetCodeUnderTest(true);
+  }
+
+ private:
+  Scheduler* s_;
+  bool restore_;
+#else
+  explicit Inside(Scheduler*) {}
+#endif
+};
+
+bool Scheduler::SetCodeUnderTest(bool on) {
+  if (current_ < 0) return on;  // outside the threads (set-up, checks): nothing is ignored
+  Thread& t = *threads_[current_];
+  bool was = !t.simulator_code;
+  if (was == on) return was;
+  t.simulator_code = !on;
+  t.fiber->set_tsan_ignores(on ? 0 : 1);
+  if (on) TsanIgnoreEnd();
+  else TsanIgnoreBegin();
+  return was;
+}
 
 const char* RunOutcomeName(RunOutcome o) {
   switch (o) {
@@ -91,6 +132,14 @@ const std::string& Scheduler::thread_name(int id) const { return threads_[id]->n
 
 Scheduler::Scheduler(Strategy* strategy, SchedulerOptions options)
     : strategy_(strategy), options_(options) {
+  // While a process never had a second thread, libstdc++ counts shared_ptr references with
+  // plain adds (__libc_single_threaded), and the fibers' shared_ptr copies would be what TSan
+  // reports. In production the library always has its resolver thread: so does the simulation.
+  static const bool multithreaded = [] {
+    std::thread([] {}).join();
+    return true;
+  }();
+  (void)multithreaded;
   if (options_.record_tape) tape_.reserve(1024);
 }
 
@@ -111,10 +160,17 @@ int Scheduler::Spawn(std::string name, std::function<void()> body) {
 
 void Scheduler::FiberEntry(void* arg) {
   auto* t = static_cast<Thread*>(arg);
+  t->simulator_code = true;  // a body is scenario code; it marks its calls into the library
+  t->fiber->set_tsan_ignores(1);
+  TsanIgnoreBegin();
   t->body();
   t->buffer.DrainAll();  // a thread's stores reach memory before it is gone
   t->status = ThreadStatus::kFinished;
   t->body = nullptr;  // free captured state on the fiber's own time
+  TsanRelease(t);     // what the thread did happens before the end of the run (Run acquires)
+  t->simulator_code = false;
+  t->fiber->set_tsan_ignores(0);
+  TsanIgnoreEnd();
 }
 
 void Scheduler::Record(uint32_t n, uint32_t value, uint64_t salt) {
@@ -133,6 +189,7 @@ uint32_t Scheduler::Decide(uint32_t n, DecisionKind kind) {
 }
 
 bool Scheduler::Fault(seam::FaultSite site) {
+  const Inside inside(this);
   if ((options_.enabled_faults & (1u << static_cast<int>(site))) == 0) return false;
   return Decide(2, DecisionKind::kFault) == 1;
 }
@@ -158,6 +215,7 @@ int Scheduler::PickNext(bool current_runnable) {
 }
 
 void Scheduler::Point(seam::Site site) {
+  const Inside inside(this);
   if (current_ < 0) return;
   Thread& t = *threads_[current_];
   t.last_site = site;
@@ -166,6 +224,7 @@ void Scheduler::Point(seam::Site site) {
 }
 
 void Scheduler::Atomic(const seam::Access& a) {
+  const Inside inside(this);
   if (current_ < 0) return;  // set-up code outside the threads runs as it is
   Thread& t = *threads_[current_];
   if (options_.atomic_points) {
@@ -179,11 +238,13 @@ void Scheduler::Atomic(const seam::Access& a) {
 }
 
 bool Scheduler::LoadBuffered(const seam::Access& a, uint64_t* bits) {
+  const Inside inside(this);
   if (options_.memory != MemoryModel::kTso || current_ < 0) return false;
   return threads_[current_]->buffer.Newest(a.object, bits);
 }
 
 bool Scheduler::StoreBuffered(const seam::Access& a, void* object, uint64_t bits, seam::ApplyStore apply) {
+  const Inside inside(this);
   if (options_.memory != MemoryModel::kTso || current_ < 0 || a.order == std::memory_order_seq_cst) {
     return false;
   }
@@ -193,6 +254,7 @@ bool Scheduler::StoreBuffered(const seam::Access& a, void* object, uint64_t bits
 }
 
 void Scheduler::Drain() {
+  const Inside inside(this);
   if (current_ >= 0) threads_[current_]->buffer.DrainAll();
 }
 
@@ -243,9 +305,13 @@ void Scheduler::SchedulePoint() {
   Park();
 }
 
-void Scheduler::Park() { SwitchTo(Fiber::Main(), kSwitchSync); }
+void Scheduler::Park() {
+  TsanRelease(threads_[current_].get());  // for the end of the run only (Run acquires)
+  SwitchTo(Fiber::Main(), kSwitchSync);
+}
 
 void Scheduler::Wait(const void* key) {
+  const Inside inside(this);
   if (current_ < 0) return;
   Thread& t = *threads_[current_];
   t.buffer.DrainAll();  // a futex wait is a system call
@@ -257,6 +323,7 @@ void Scheduler::Wait(const void* key) {
 }
 
 void Scheduler::WaitFor(const void* key, int64_t ms) {
+  const Inside inside(this);
   if (current_ < 0) {
     now_ms_ += ms > 0 ? ms : 0;
     return;
@@ -271,6 +338,7 @@ void Scheduler::WaitFor(const void* key, int64_t ms) {
 }
 
 void Scheduler::Wake(const void* key) {
+  const Inside inside(this);
   if (current_ >= 0) threads_[current_]->buffer.DrainAll();
   TsanRelease(key);
   for (auto& t : threads_) {
@@ -304,6 +372,7 @@ bool Scheduler::AdvanceClock() {
 
 RunOutcome Scheduler::Run() {
   seam::g_hooks = this;
+  TsanIgnoreBegin();  // the loop is the simulator's own code
   RunOutcome outcome = RunOutcome::kFinished;
   // `next` is chosen by the fiber that parked (Point) or here when it blocked or finished.
   int next = -1;
@@ -338,6 +407,8 @@ RunOutcome Scheduler::Run() {
   DrainAllBuffers();  // stores of threads cut short still reach memory
   strategy_->EndExecution(steps_);
   current_ = -1;
+  for (auto& t : threads_) TsanAcquire(t.get());  // the checks and the teardown come after all
+  TsanIgnoreEnd();
   return outcome;
 }
 

@@ -17,13 +17,16 @@
 // zeros is a sequentially consistent run), v keeps the v newest and drains the rest. A thread
 // that is switched away from keeps its buffer until it runs again.
 //
-// ThreadSanitizer (WSAF_SIM_TSAN, the tsan preset, with WSAF_SIM_TSAN_RACES=1 in the
-// environment; experimental: the simulator's own allocations on different fibers still show up
-// as races): fibers switch without synchronisation, so
+// ThreadSanitizer (WSAF_SIM_TSAN, the tsan preset): fibers switch without synchronisation, so
 // TSan sees each simulated thread as a thread of its own, and the scheduler adds the edges of
 // what it models: a Wake releases its key and a Wait that returns acquires it (seam mutexes are
-// real std::mutex try_lock/unlock, which TSan sees itself). The scheduler's own bookkeeping and
-// the rest of the simulation are built without TSan instrumentation (core/CMakeLists.txt).
+// real std::mutex try_lock/unlock, which TSan sees itself). The simulation's files are built
+// without TSan instrumentation (core/CMakeLists.txt), and since malloc, free and mem* are
+// intercepted anyway, a fiber runs under TSan's ignore flag whenever it runs the simulator's
+// code: a thread body starts there, every exported function of the library marks itself the
+// code under test (WSAF_API_ENTRY, seam::CodeUnderTest), and hooks and callbacks mark
+// themselves the simulator's (Inside, seam::SimulatorCode). WSAF_SIM_TSAN_SYNC=1 makes every
+// switch a release/acquire pair again (no race between simulated threads can then be seen).
 // kTso is refused there: a drained store would be attributed to whichever thread runs then.
 //
 // Thread safety: a Scheduler and its fibers live on the OS thread that calls Run(). Only one
@@ -125,9 +128,11 @@ class Scheduler : public seam::Hooks {
   bool LoadBuffered(const seam::Access& a, uint64_t* bits) override;
   bool StoreBuffered(const seam::Access& a, void* object, uint64_t bits, seam::ApplyStore apply) override;
   void Drain() override;
+  bool SetCodeUnderTest(bool on) override;
 
  private:
   struct Thread;
+  class Inside;
   enum class ThreadStatus : uint8_t { kRunnable, kWaiting, kFinished };
 
   static void FiberEntry(void* arg);

@@ -73,6 +73,7 @@ bool SimResolver::Idle() const {
 }
 
 void SimResolver::TakeSubmitted() {
+  const seam::CodeUnderTest cut;  // the resolver thread's side of the table (TSan-in-sim)
   TaskTable& table = world_->engine().table;
   batch_.clear();
   taking_ = true;
@@ -97,7 +98,8 @@ void SimResolver::Body() {
       // Production's eventfd remembers a wake that comes before the wait; so does this flag.
       // (Only wakes of this sleep count: the waker fires only while the flag below is set.)
       wake_pending_ = false;
-      if (table.PrepareToSleep()) {
+      // The sleep protocol is the resolver thread's code under test, the wait included.
+      if (const seam::CodeUnderTest cut; table.PrepareToSleep()) {
         // Between the re-check and the wait a start may run (tapes of --points sites predate
         // this point).
         if (sched.atomic_points()) seam::Point(seam::Site::kSleep);
@@ -145,6 +147,7 @@ void SimResolver::AnswerOne(uint64_t handle) {
     AnswerHost(r, handle);
     return;
   }
+  const seam::CodeUnderTest cut;
   AnswerLocally(r, &SimNetbase(), [&](const LookupAnswer& a) { Deliver(handle, r, a); });
 }
 
@@ -183,6 +186,7 @@ void SimResolver::AnswerHost(const Request& r, uint64_t handle) {
 }
 
 void SimResolver::Deliver(uint64_t handle, const Request& r, const LookupAnswer& answer) {
+  const seam::SimulatorCode simulator;  // also called back from AnswerLocally
   // A blocking call's private window is not one of the scenario's: logged as window -1, and
   // the checker knows the handle as internal (no start returned it).
   int window = world_->WindowIndex(r.hwnd);
@@ -202,7 +206,10 @@ void SimResolver::Deliver(uint64_t handle, const Request& r, const LookupAnswer&
   world_->Log(begin);
   delivering_ = true;
   Engine& e = world_->engine();
-  DeliverAnswer(e.table, e.windows, e.network_down, handle, answer);
+  {
+    const seam::CodeUnderTest cut;
+    DeliverAnswer(e.table, e.windows, e.network_down, handle, answer);
+  }
   delivering_ = false;
   world_->scheduler().Wake(&idle_key_);
   Event end;

@@ -9,12 +9,21 @@
 #ifndef WSAFAULT_SIM_TSAN_REPORTS_H_
 #define WSAFAULT_SIM_TSAN_REPORTS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace wsaf::sim {
 
+struct Run;
+
 // Reports TSan has printed in this process (always 0 outside the tsan preset).
 uint64_t TsanReportCount();
+
+// The run being watched: a report notes how many of its events were logged by then (the race
+// happened after the last of them), once per watch. Null stops watching.
+void WatchTsanReports(const Run* run);
+// Events logged before the watched run's first report; SIZE_MAX when none came.
+std::size_t EventsBeforeFirstTsanReport();
 
 }  // namespace wsaf::sim
 
