@@ -9,6 +9,7 @@ const std::vector<Case>& AllCases() {
     std::vector<Case> v;
     AddCancelCases(&v);
     AddRequestCases(&v);
+    AddHandleCases(&v);
     return v;
   }();
   return cases;

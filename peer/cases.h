@@ -36,6 +36,7 @@ CaseKnobs& Knobs();
 // Registration by the case files.
 void AddCancelCases(std::vector<Case>* out);
 void AddRequestCases(std::vector<Case>* out);
+void AddHandleCases(std::vector<Case>* out);
 
 }  // namespace wsaf_peer
 

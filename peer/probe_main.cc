@@ -41,7 +41,7 @@ int Usage(const std::string& why) {
                "wsafault-peer: %s\n"
                "usage: wsafault-peer list | case NAME | run [--only a,b] | stress [--seed S]\n"
                "       [--threads N] [--ops N] [--cancel-ratio R]   options: --handles N,\n"
-               "       --planted-bug NAME (wsafault target), --source-dir DIR\n",
+               "       --planted-bug NAME or --mutant NAME (wsafault target), --source-dir DIR\n",
                why.c_str());
   return kExitUsage;
 }
@@ -84,7 +84,7 @@ std::string Parse(int argc, char** argv, Args* a) {
       a->stress.cancel_ratio = r;
     } else if (flag == "--only") {
       a->only = v;
-    } else if (flag == "--planted-bug") {
+    } else if (flag == "--planted-bug" || flag == "--mutant") {
       a->planted_bug = v;
     } else if (flag == "--source-dir") {
       a->source_dir = v;

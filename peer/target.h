@@ -46,7 +46,7 @@ class Target {
   virtual HWND NewWindow() = 0;
   // Controls: false when the target has no such control (the caller skips).
   virtual bool SetNetworkDown(bool) { return false; }
-  virtual bool SetMaxRequests(unsigned) { return false; }
+  virtual bool SetMaxRequests(unsigned) { return false; }  // 0: the default; between sessions
 };
 
 Target& TheTarget();

@@ -49,7 +49,9 @@ class WsafaultTarget : public Target {
     wsaf_set_network_down(down ? 1 : 0);
     return true;
   }
-  bool SetMaxRequests(unsigned n) override { return wsaf_set_max_requests(n) == 0; }
+  bool SetMaxRequests(unsigned n) override {
+    return wsaf_set_max_requests(n == 0 ? WSAF_MAX_REQUESTS : n) == 0;
+  }
 
  private:
   std::unique_ptr<wsaf::dns::Server> server_;

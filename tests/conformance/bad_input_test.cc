@@ -171,6 +171,7 @@ TEST_F(BadInputTest, EmptyNamesNeverSucceedAndDeliverOnce) {
 
 // Garbage handles: WSAEINVAL, no crash, and a live request is untouched.
 TEST_F(BadInputTest, GarbageHandlesFailEInval) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   CanaryBuffer buf;
   HANDLE live = StartPending(buf.data(), buf.size());

@@ -84,6 +84,7 @@ TEST_F(Blocking11Test, SetBlockingHookNullFailsEFault) {
 
 // "A blocking lookup (wsaf_gethostbyname) runs the hook repeatedly while it waits."
 TEST_F(Blocking11Test, BlockingLookupRunsHookRepeatedly) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   ASSERT_NE(nullptr, WSASetBlockingHook(TestHook));
   hostent* h = wsaf_gethostbyname("host1.test");
@@ -96,6 +97,7 @@ TEST_F(Blocking11Test, BlockingLookupRunsHookRepeatedly) {
 
 // The default hook serves too.
 TEST_F(Blocking11Test, BlockingLookupWithDefaultHook) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(200);
   hostent* h = wsaf_gethostbyname("multi.test");
   ASSERT_NE(nullptr, h) << "error " << WSAGetLastError();
@@ -110,6 +112,7 @@ TEST_F(Blocking11Test, BlockingLookupFailureSetsLastError) {
 
 // WSAIsBlocking: TRUE inside the hook, FALSE outside.
 TEST_F(Blocking11Test, IsBlockingOnlyInsideHook) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   EXPECT_FALSE(WSAIsBlocking());
   BOOL inside = FALSE;
   ASSERT_TRUE(InsideHook([&] { inside = WSAIsBlocking(); }));
@@ -120,6 +123,7 @@ TEST_F(Blocking11Test, IsBlockingOnlyInsideHook) {
 // "WSACancelBlockingCall makes the blocking call return failure with WSAEINTR" — promptly, not
 // after the 3 s DNS timeout.
 TEST_F(Blocking11Test, CancelBlockingCallInterruptsWithEIntr) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   int rc = -2;
   plan_.on_first_call = [&] { rc = WSACancelBlockingCall(); };
@@ -145,6 +149,7 @@ TEST_F(Blocking11Test, CancelBlockingCallOutsideFailsEInval) {
 // Cancel rule 3: from inside the hook WSACancelAsyncRequest fails with WSAEINPROGRESS, before
 // the handle is looked at, and changes nothing.
 TEST_F(Blocking11Test, InsideHookCancelFailsInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   CanaryBuffer buf;
   HANDLE h = StartPending(buf.data(), buf.size());
@@ -174,6 +179,7 @@ TEST_F(Blocking11Test, InsideHookCancelFailsInProgress) {
 // Start rule: WSAEINPROGRESS from inside the hook, for every start function, before the
 // argument checks.
 TEST_F(Blocking11Test, InsideHookStartsFailInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   std::vector<std::pair<HANDLE, int>> results;
   CanaryBuffer buf;
   ASSERT_TRUE(InsideHook([&] {
@@ -200,6 +206,7 @@ TEST_F(Blocking11Test, InsideHookStartsFailInProgress) {
 // "From inside the hook every Winsock call except WSAIsBlocking and WSACancelBlockingCall fails
 // with WSAEINPROGRESS": WSACleanup (and it does not count).
 TEST_F(Blocking11Test, InsideHookCleanupFailsInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   int rc = 0, err = 0;
   ASSERT_TRUE(InsideHook([&] {
     WSASetLastError(0);
@@ -219,6 +226,7 @@ TEST_F(Blocking11Test, InsideHookCleanupFailsInProgress) {
 
 // ... WSASetBlockingHook and WSAUnhookBlockingHook.
 TEST_F(Blocking11Test, InsideHookSetAndUnhookFailInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   FARPROC set_rc = reinterpret_cast<FARPROC>(OtherHook);
   int set_err = 0, unhook_rc = 0, unhook_err = 0;
   ASSERT_TRUE(InsideHook([&] {
@@ -239,6 +247,7 @@ TEST_F(Blocking11Test, InsideHookSetAndUnhookFailInProgress) {
 
 // ... WSAStartup (returning the code directly), and it does not count.
 TEST_F(Blocking11Test, InsideHookStartupFailsInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   int rc = 0;
   ASSERT_TRUE(InsideHook([&] {
     WSADATA data;
@@ -251,6 +260,7 @@ TEST_F(Blocking11Test, InsideHookStartupFailsInProgress) {
 
 // ... and another blocking call.
 TEST_F(Blocking11Test, InsideHookNestedBlockingCallFailsInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   hostent* nested = reinterpret_cast<hostent*>(1);
   int err = 0;
   ASSERT_TRUE(InsideHook([&] {
@@ -264,6 +274,7 @@ TEST_F(Blocking11Test, InsideHookNestedBlockingCallFailsInProgress) {
 
 // "in progress on the calling thread": other threads are unaffected while one thread blocks.
 TEST_F(Blocking11Test, OtherThreadsAreNotBlocked) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   BOOL other_blocking = TRUE;
   HANDLE other_handle = nullptr;
   int cancel_err = 0;
@@ -287,6 +298,8 @@ TEST_F(Blocking11Test, OtherThreadsAreNotBlocked) {
 
 // Order: network down before in progress (for starts and cancels).
 TEST_F(Blocking11Test, InsideHookNetDownPrecedesInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
+  WSAF_CONF_REQUIRE(kNetworkDown);
   int start_down = 0, cancel_down = 0, start_up = 0, cancel_up = 0;
   CanaryBuffer buf;
   ASSERT_TRUE(InsideHook([&] {
@@ -310,6 +323,7 @@ TEST_F(Blocking11Test, InsideHookNetDownPrecedesInProgress) {
 // Order: not initialised before in progress. Another thread ends the session while this one
 // is inside the hook.
 TEST_F(Blocking11Test, InsideHookNotInitialisedPrecedesInProgress) {
+  WSAF_CONF_REQUIRE(kDnsFaults);  // InsideHook drops the query
   std::atomic<bool> cleaned{false};
   std::atomic<int> cleanup_rc{-2};
   std::thread cleaner;
@@ -354,6 +368,7 @@ TEST_F(Blocking22Test, BlockingFunctionsFailOpNotSupp) {
 
 // The blocking lookup itself still works in a 2.2 session.
 TEST_F(Blocking22Test, BlockingLookupWorks) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(100);
   hostent* h = wsaf_gethostbyname("host2.test");
   ASSERT_NE(nullptr, h) << "error " << WSAGetLastError();

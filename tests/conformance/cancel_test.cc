@@ -14,6 +14,7 @@ class CancelTest : public WsaLongDnsTest {};
 // buffer is never written — even well after the lookup would have completed. (The stub that
 // returns 0 and still delivers fails here.) A sibling request proves the delay did elapse.
 TEST_F(CancelTest, CancelPendingReturnsZeroNoMessageBufferUntouched) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   CanaryBuffer canceled, control;
   HANDLE hc = WSAAsyncGetHostByName(window(), kMsg, "host1.test", canceled.data(),
@@ -32,6 +33,7 @@ TEST_F(CancelTest, CancelPendingReturnsZeroNoMessageBufferUntouched) {
 
 // Rule 4 "already canceled": the second cancel fails with WSAEINVAL.
 TEST_F(CancelTest, CancelTwiceSecondFailsEInval) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   CanaryBuffer buf;
   HANDLE h = StartPending(buf.data(), buf.size());
@@ -108,6 +110,7 @@ TEST_F(CancelTest, CancelDispatchedFailsEAlreadyOrEInval) {
 // Rule 4, and the seed's "zero is always an invalid asynchronous task handle": handle 0 fails
 // with WSAEINVAL when idle and when requests are outstanding, and disturbs nothing.
 TEST_F(CancelTest, CancelZeroFailsEInval) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   WSASetLastError(0);
   EXPECT_EQ(SOCKET_ERROR, WSACancelAsyncRequest(nullptr)) << "handle 0 accepted while idle";
   EXPECT_EQ(WSAEINVAL, WSAGetLastError());
@@ -129,6 +132,7 @@ TEST_F(CancelTest, CancelZeroFailsEInval) {
 
 // Rule 4 "was never issued": values the library never handed out.
 TEST_F(CancelTest, CancelNeverIssuedFailsEInval) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   CanaryBuffer buf;
   HANDLE live = StartPending(buf.data(), buf.size());
@@ -152,6 +156,7 @@ TEST_F(CancelTest, CancelNeverIssuedFailsEInval) {
 
 // Rule 1: WSANOTINITIALISED after the final cleanup, whatever the handle.
 TEST_F(CancelTest, CancelAfterFinalCleanupFailsNotInitialised) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   CanaryBuffer buf;
   HANDLE h = StartPending(buf.data(), buf.size());
@@ -167,6 +172,8 @@ TEST_F(CancelTest, CancelAfterFinalCleanupFailsNotInitialised) {
 // Rule 2: WSAENETDOWN while down, for every handle (before the handle check), and the failed
 // cancel changes nothing: the request is still pending once the network is back.
 TEST_F(CancelTest, CancelWhileNetworkDownFailsNetDownAndChangesNothing) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
+  WSAF_CONF_REQUIRE(kNetworkDown);
   ServerDrop();
   CanaryBuffer pending, queued;
   HANDLE hp = StartPending(pending.data(), pending.size());
@@ -193,6 +200,7 @@ TEST_F(CancelTest, CancelWhileNetworkDownFailsNetDownAndChangesNothing) {
 
 // Rules 1 then 2: not initialised before network down.
 TEST_F(CancelTest, CancelNotInitialisedPrecedesNetDown) {
+  WSAF_CONF_REQUIRE(kNetworkDown);
   ASSERT_EQ(0, WSACleanup());
   wsaf_set_network_down(1);
   WSASetLastError(0);
@@ -203,6 +211,7 @@ TEST_F(CancelTest, CancelNotInitialisedPrecedesNetDown) {
 // "A failed cancel changes nothing": a cancel of another handle (garbage, 0) leaves a pending
 // request to complete and deliver exactly once.
 TEST_F(CancelTest, FailedCancelsLeavePendingRequestToComplete) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   CanaryBuffer buf;
   HANDLE h = WSAAsyncGetHostByName(window(), kMsg, "host1.test", buf.data(), buf.size());
@@ -218,6 +227,7 @@ TEST_F(CancelTest, FailedCancelsLeavePendingRequestToComplete) {
 
 // Canceling one request leaves its siblings alone.
 TEST_F(CancelTest, CancelOneOfSeveralLeavesOthersDelivered) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   CanaryBuffer a, b, c;
   HANDLE ha = WSAAsyncGetHostByName(window(), kMsg, "host1.test", a.data(), a.size());
@@ -245,6 +255,7 @@ TEST_F(CancelTest, CancelOneOfSeveralLeavesOthersDelivered) {
 // "Every function may be called from any thread": a request started on one thread is
 // canceled on another.
 TEST_F(CancelTest, CancelFromAnotherThread) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   CanaryBuffer buf;
   HANDLE h = WSAAsyncGetHostByName(window(), kMsg, "host1.test", buf.data(), buf.size());
@@ -262,6 +273,7 @@ TEST_F(CancelTest, CancelFromAnotherThread) {
 
 // A pending size query (NULL buffer, length 0) is canceled like any other request.
 TEST_F(CancelTest, CancelPendingSizeQuery) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   HANDLE h = WSAAsyncGetHostByName(window(), kMsg, "host1.test", nullptr, 0);
   ASSERT_NE(nullptr, h);

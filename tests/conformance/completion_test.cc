@@ -2,8 +2,6 @@
 // [buf, buf + buflen), pointer arrays aligned), ports in network order, WSAENOBUFS with the
 // exact size and the buffer untouched, the NULL/0 size query; and the successful lookups of
 // every kind (hosts, numeric, DNS, PTR, services, protocols).
-#include <arpa/inet.h>
-
 #include <atomic>
 #include <cstring>
 #include <map>
@@ -111,6 +109,7 @@ TEST_F(CompletionTest, CnameChainResolvesToTarget) {
 
 // Numeric IPv4 strings resolve without DNS traffic.
 TEST_F(CompletionTest, NumericAddressResolvesWithoutDnsTraffic) {
+  WSAF_CONF_REQUIRE(kDnsStats);
   uint64_t before = ServerQueries();
   CanaryBuffer buf;
   Reply r = Complete(StartNumeric(buf.data(), buf.size(), "10.9.8.7"));
@@ -124,6 +123,8 @@ TEST_F(CompletionTest, NumericAddressResolvesWithoutDnsTraffic) {
 // "Hosts ... go through c-ares (hosts file first, then DNS)": localhost comes from the hosts
 // file without DNS traffic.
 TEST_F(CompletionTest, HostsFileAnswersBeforeDns) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
+  WSAF_CONF_REQUIRE(kDnsStats);
   ServerFault(wsaf::dns::Fault::kNxdomain);
   uint64_t before = ServerQueries();
   CanaryBuffer buf;
@@ -136,6 +137,7 @@ TEST_F(CompletionTest, HostsFileAnswersBeforeDns) {
 
 // A truncated UDP answer is retried over TCP and succeeds.
 TEST_F(CompletionTest, TruncatedAnswerRetriedOverTcp) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kTruncate);
   CanaryBuffer buf;
   Reply r = Complete(WSAAsyncGetHostByName(window(), kMsg, "host2.test", buf.data(), buf.size()));

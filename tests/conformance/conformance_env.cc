@@ -1,8 +1,5 @@
 #include "conformance_env.h"
 
-#include <arpa/inet.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstring>
 #include <deque>
@@ -152,7 +149,7 @@ std::vector<std::string> AliasList(char** list) {
 
 std::string FreshMissingName() {
   static std::atomic<unsigned> counter{0};
-  return "wsaf-missing-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".test";
+  return "wsaf-missing-" + std::to_string(CurrentProcessId()) + "-" + std::to_string(counter++) + ".test";
 }
 
 namespace {
@@ -213,10 +210,12 @@ void WsaTest::SetUp() {
       << error;
   server_ = std::make_unique<wsaf::dns::Server>(std::move(zone));
   ASSERT_TRUE(server_->Start(0, &error)) << error;
-  ASSERT_EQ(0, wsaf_set_dns_servers(server_->ServersCsv().c_str()));
-  ASSERT_EQ(0, wsaf_set_dns_timeout(dns_timeout_ms_, 1));
-  ASSERT_EQ(0, wsaf_set_netbase_files(WSAF_SOURCE_DIR "/corpus/netbase/services",
-                                      WSAF_SOURCE_DIR "/corpus/netbase/protocols"));
+  if (HasControl(kResolverSettings)) {  // elsewhere: the environment's DNS and netbase
+    ASSERT_EQ(0, wsaf_set_dns_servers(server_->ServersCsv().c_str()));
+    ASSERT_EQ(0, wsaf_set_dns_timeout(dns_timeout_ms_, 1));
+    ASSERT_EQ(0, wsaf_set_netbase_files(WSAF_SOURCE_DIR "/corpus/netbase/services",
+                                        WSAF_SOURCE_DIR "/corpus/netbase/protocols"));
+  }
   if (startup_version_ != 0) {
     WSADATA data;
     ASSERT_EQ(0, WSAStartup(startup_version_, &data));

@@ -2,7 +2,8 @@
 // the public header only, with the embedded DNS server for traffic.
 //
 // Every test gets a fresh DNS server on an ephemeral 127.0.0.1 port serving
-// corpus/zones/test.zone, the test netbase files, a session (WSAStartup) unless the fixture asks
+// corpus/zones/test.zone, the test netbase files (on a target without those controls, see
+// conformance_platform.h, the environment's DNS and netbase instead), a session (WSAStartup) unless the fixture asks
 // for none, and one message-only window. TearDown puts the network back up and undoes every
 // startup, so a test never leaks state into the next one even when they share a process.
 //
@@ -14,9 +15,7 @@
 #ifndef WSAFAULT_TESTS_CONFORMANCE_CONFORMANCE_ENV_H_
 #define WSAFAULT_TESTS_CONFORMANCE_CONFORMANCE_ENV_H_
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <wsafault/winsock_async.h>
 
 #include <chrono>
 #include <cstddef>
@@ -27,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "dnsserver/dns_server.h"
+#include "conformance_platform.h"  // the Winsock header, the target's controls
 
 namespace wsaf_conf {
 

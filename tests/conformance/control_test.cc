@@ -34,6 +34,7 @@ class ControlTest : public WsaTest {};
 // "Returns 0, or -1 for a malformed list (nothing changes then)": DNS still goes to the
 // embedded server afterwards.
 TEST_F(ControlTest, MalformedDnsServerListIsRefusedAndChangesNothing) {
+  WSAF_CONF_REQUIRE(kResolverSettings);
   for (const char* bad : {"", "not-an-address", "127.0.0.1:99999", "127.0.0.1:53,,"}) {
     SCOPED_TRACE(bad);
     EXPECT_EQ(-1, wsaf_set_dns_servers(bad));
@@ -49,6 +50,7 @@ TEST_F(ControlTest, MalformedDnsServerListIsRefusedAndChangesNothing) {
 
 // "Returns 0 or -1 for values out of range (timeout 1..60000, tries 1..10)".
 TEST_F(ControlTest, DnsTimeoutRangeIsChecked) {
+  WSAF_CONF_REQUIRE(kResolverSettings);
   EXPECT_EQ(-1, wsaf_set_dns_timeout(0, 1));
   EXPECT_EQ(-1, wsaf_set_dns_timeout(60001, 1));
   EXPECT_EQ(-1, wsaf_set_dns_timeout(300, 0));
@@ -62,6 +64,7 @@ TEST_F(ControlTest, DnsTimeoutRangeIsChecked) {
 // "Returns 0, or -1 when a file cannot be read (nothing changes then)": the test files stay in
 // use (wsafault-test exists only there).
 TEST_F(ControlTest, UnreadableNetbaseFileIsRefusedAndChangesNothing) {
+  WSAF_CONF_REQUIRE(kResolverSettings);
   EXPECT_EQ(-1, wsaf_set_netbase_files("/nonexistent/services", nullptr));
   EXPECT_EQ(-1, wsaf_set_netbase_files(WSAF_SOURCE_DIR "/corpus/netbase/services",
                                        "/nonexistent/protocols"));

@@ -104,6 +104,7 @@ TEST_F(HandlesTest, UniqueAcrossFullCleanup) {
 // Stale canceled handles (whose slots are reused by newer requests) answer WSAEINVAL and never
 // cancel the newer requests.
 TEST_F(HandlesTest, StaleCanceledHandlesNeverCancelNewerRequests) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   std::vector<HANDLE> stale;
   for (int i = 0; i < 300; ++i) {
@@ -132,6 +133,7 @@ TEST_F(HandlesTest, StaleCanceledHandlesNeverCancelNewerRequests) {
 
 // Stale handles of delivered requests never cancel newer requests either.
 TEST_F(HandlesTest, StaleDispatchedHandlesNeverCancelNewerRequests) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   std::vector<HANDLE> stale;
   for (int i = 0; i < 300; ++i) {
@@ -163,6 +165,7 @@ TEST_F(HandlesTest, StaleDispatchedHandlesNeverCancelNewerRequests) {
 // Cancel rule 4: "issued before the last full cleanup" → WSAEINVAL, whatever state the request
 // was in (pending, queued, dispatched), and they do not touch the new session's requests.
 TEST_F(HandlesTest, HandlesFromBeforeFullCleanupFailEInval) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   // The queued request's message waits in a window of its own, which nobody pumps.
   HWND queue_window = NewWindow();

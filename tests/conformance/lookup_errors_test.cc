@@ -39,6 +39,7 @@ TEST_F(LookupErrorsTest, MissingNameIsHostNotFound) {
 }
 
 TEST_F(LookupErrorsTest, NxdomainAnswerIsHostNotFound) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kNxdomain);
   EXPECT_EQ(WSAHOST_NOT_FOUND, ErrorOf(Host("host1.test")));
 }
@@ -48,11 +49,13 @@ TEST_F(LookupErrorsTest, AddressWithoutPtrIsHostNotFound) {
 }
 
 TEST_F(LookupErrorsTest, ServfailIsTryAgain) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kServfail);
   EXPECT_EQ(WSATRY_AGAIN, ErrorOf(Host("host1.test")));
 }
 
 TEST_F(LookupErrorsTest, TimeoutIsTryAgain) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   auto start = Clock::now();
   EXPECT_EQ(WSATRY_AGAIN, ErrorOf(Host("host1.test")));
@@ -61,37 +64,44 @@ TEST_F(LookupErrorsTest, TimeoutIsTryAgain) {
 
 // Answers with the wrong id are ignored, so the lookup times out.
 TEST_F(LookupErrorsTest, WrongIdAnswerTimesOutTryAgain) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kWrongId);
   EXPECT_EQ(WSATRY_AGAIN, ErrorOf(Host("host2.test")));
 }
 
 TEST_F(LookupErrorsTest, RefusedIsNoRecovery) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kRefused);
   EXPECT_EQ(WSANO_RECOVERY, ErrorOf(Host("host1.test")));
 }
 
 TEST_F(LookupErrorsTest, MalformedReplyIsNoRecovery) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kMalformed);
   EXPECT_EQ(WSANO_RECOVERY, ErrorOf(Host("host1.test")));
 }
 
 // The same failures for reverse (PTR) lookups, WSAAsyncGetHostByAddr.
 TEST_F(LookupErrorsTest, PtrServfailIsTryAgain) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kServfail);
   EXPECT_EQ(WSATRY_AGAIN, ErrorOf(Addr("10.0.0.1")));
 }
 
 TEST_F(LookupErrorsTest, PtrTimeoutIsTryAgain) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDrop();
   EXPECT_EQ(WSATRY_AGAIN, ErrorOf(Addr("10.0.0.2")));
 }
 
 TEST_F(LookupErrorsTest, PtrRefusedIsNoRecovery) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kRefused);
   EXPECT_EQ(WSANO_RECOVERY, ErrorOf(Addr("10.0.0.1")));
 }
 
 TEST_F(LookupErrorsTest, PtrMalformedReplyIsNoRecovery) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerFault(wsaf::dns::Fault::kMalformed);
   EXPECT_EQ(WSANO_RECOVERY, ErrorOf(Addr("10.0.0.1")));
 }
@@ -133,6 +143,8 @@ class LookupErrorsSlowTest : public LookupErrorsTest {
 
 // "Decision: ... one whose lookup completes while down delivers WSAENETDOWN."
 TEST_F(LookupErrorsSlowTest, LookupCompletingWhileDownDeliversNetDown) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
+  WSAF_CONF_REQUIRE(kNetworkDown);
   ServerDelay(400);
   HANDLE h = Host("host1.test");
   ASSERT_NE(nullptr, h);
@@ -145,6 +157,8 @@ TEST_F(LookupErrorsSlowTest, LookupCompletingWhileDownDeliversNetDown) {
 
 // "The transition itself completes nothing; a pending request stays pending."
 TEST_F(LookupErrorsSlowTest, GoingDownCompletesNothing) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
+  WSAF_CONF_REQUIRE(kNetworkDown);
   ServerDrop();
   CanaryBuffer buf;
   HANDLE h = StartPending(buf.data(), buf.size());
@@ -159,6 +173,8 @@ TEST_F(LookupErrorsSlowTest, GoingDownCompletesNothing) {
 
 // A request that was pending across a down/up blip completes normally.
 TEST_F(LookupErrorsSlowTest, DownAndUpBeforeCompletionDeliversNormally) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
+  WSAF_CONF_REQUIRE(kNetworkDown);
   ServerDelay(600);
   HANDLE h = Host("host1.test");
   ASSERT_NE(nullptr, h);

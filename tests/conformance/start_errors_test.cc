@@ -42,6 +42,7 @@ TEST_F(StartErrorsTest, EveryStartFailsNotInitialisedAfterFinalCleanup) {
 
 // "WSAENETDOWN when the network subsystem is down"; putting it back up restores starts.
 TEST_F(StartErrorsTest, EveryStartFailsNetDownWhileNetworkDown) {
+  WSAF_CONF_REQUIRE(kNetworkDown);
   wsaf_set_network_down(1);
   for (const Starter& s : AllStarters()) {
     SCOPED_TRACE(s.name);
@@ -67,6 +68,7 @@ TEST_F(StartErrorsTest, EveryStartFailsNetDownWhileNetworkDown) {
 
 // "The checks happen in that order: not initialised first, then network down".
 TEST_F(StartErrorsTest, NotInitialisedPrecedesNetDown) {
+  WSAF_CONF_REQUIRE(kNetworkDown);
   ASSERT_EQ(0, WSACleanup());
   wsaf_set_network_down(1);
   for (const Starter& s : AllStarters()) {
@@ -80,6 +82,7 @@ TEST_F(StartErrorsTest, NotInitialisedPrecedesNetDown) {
 
 // Network down is checked before the arguments (WSAEFAULT comes after in the list).
 TEST_F(StartErrorsTest, NetDownPrecedesArgumentErrors) {
+  WSAF_CONF_REQUIRE(kNetworkDown);
   wsaf_set_network_down(1);
   WSASetLastError(0);
   EXPECT_EQ(nullptr, WSAAsyncGetHostByName(window(), kMsg, nullptr, nullptr, 0));
@@ -115,7 +118,9 @@ class MaxRequestsTest : public WsaTest {
  protected:
   void TearDown() override {
     WsaTest::TearDown();  // ends every session: the limit can be put back
-    EXPECT_EQ(0, wsaf_set_max_requests(WSAF_MAX_REQUESTS));
+    if (HasControl(kMaxRequests)) {
+      EXPECT_EQ(0, wsaf_set_max_requests(WSAF_MAX_REQUESTS));
+    }
   }
   // Ends the fixture's session, sets the limit, starts a new session.
   void RestartWithLimit(unsigned limit) {
@@ -127,6 +132,7 @@ class MaxRequestsTest : public WsaTest {
 };
 
 TEST_F(MaxRequestsTest, RefusedDuringASessionAndOutOfRange) {
+  WSAF_CONF_REQUIRE(kMaxRequests);
   EXPECT_EQ(-1, wsaf_set_max_requests(4)) << "accepted during a session";
   ASSERT_EQ(0, WSACleanup());
   EXPECT_EQ(-1, wsaf_set_max_requests(0));
@@ -137,6 +143,7 @@ TEST_F(MaxRequestsTest, RefusedDuringASessionAndOutOfRange) {
 }
 
 TEST_F(MaxRequestsTest, FullTableFailsWouldBlockAndLosesNothing) {
+  WSAF_CONF_REQUIRE(kMaxRequests);
   ASSERT_NO_FATAL_FAILURE(RestartWithLimit(4));
   CanaryBuffer bufs[4];
   HANDLE held[4];
@@ -186,6 +193,7 @@ TEST_F(MaxRequestsTest, FullTableFailsWouldBlockAndLosesNothing) {
 // The limit applies from the next session on and ends with raising it: a session after the
 // default is back starts more requests than the old limit.
 TEST_F(MaxRequestsTest, RaisingTheLimitLetsStartsThrough) {
+  WSAF_CONF_REQUIRE(kMaxRequests);
   ASSERT_NO_FATAL_FAILURE(RestartWithLimit(2));
   CanaryBuffer bufs[8];
   HANDLE h[8];
@@ -210,6 +218,7 @@ TEST_F(MaxRequestsTest, RaisingTheLimitLetsStartsThrough) {
 // exactly once, and slots come back. A table that grows without bound never says
 // WSAEWOULDBLOCK within a test's bound, so the table is limited to 2,000 (wsaf_set_max_requests).
 TEST_F(MaxRequestsTest, QueueFullKeepsSlotsUntilWouldBlockAndLosesNothing) {
+  WSAF_CONF_REQUIRE(kMaxRequests);
   ASSERT_NO_FATAL_FAILURE(RestartWithLimit(2000));
   for (int i = 0; i < 10000; ++i) ASSERT_TRUE(PostMessage(window(), kFillMsg, i, 0)) << i;
   ASSERT_FALSE(PostMessage(window(), kFillMsg, 0, 0));

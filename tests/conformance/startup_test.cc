@@ -1,5 +1,4 @@
 // SPEC.md "WSAStartup / WSACleanup" and "Threads" (the last error is per thread).
-#include <dirent.h>
 
 #include <atomic>
 #include <set>
@@ -16,23 +15,14 @@ class StartupTest : public WsaBareTest {
   StartupTest() { dns_timeout_ms_ = kLongDnsTimeoutMs; }
 };
 
-// The process's thread ids (/proc/self/task).
-std::set<std::string> ThreadIds() {
-  std::set<std::string> ids;
-  if (DIR* d = opendir("/proc/self/task")) {
-    while (dirent* e = readdir(d)) {
-      if (e->d_name[0] != '.') ids.insert(e->d_name);
-    }
-    closedir(d);
-  }
-  return ids;
-}
+// ThreadIds(): the process's thread ids (conformance_platform.h).
 
 // Not a rule of SPEC.md but of this implementation: sessions share one resolver thread, parked
 // between them, instead of making a thread per WSAStartup (a thread per session grew a
 // sanitizer's thread registry without bound in name_fuzzer, which runs a session per input).
 // Each session still answers its lookups, and the final cleanup still stops the resolver.
 TEST_F(StartupTest, SessionsReuseOneParkedResolverThread) {
+  WSAF_CONF_REQUIRE(kResolverThreads);
   std::set<std::string> first;  // the threads alive during the first session
   for (int i = 0; i < 20; ++i) {
     SCOPED_TRACE(testing::Message() << "session " << i);
@@ -160,6 +150,7 @@ TEST_F(StartupTest, StartupIsReferenceCounted) {
 // "A cleanup that is not the last changes nothing else": pending requests stay pending (they
 // complete, or can be canceled), queued messages stay.
 TEST_F(StartupTest, NonFinalCleanupChangesNothing) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   WSADATA data;
   ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
   ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
@@ -190,6 +181,7 @@ TEST_F(StartupTest, NonFinalCleanupChangesNothing) {
 // "The last cleanup cancels every outstanding request without posting messages, returns
 // promptly without waiting for DNS timeouts, and no buffer is written after it returns."
 TEST_F(StartupTest, FinalCleanupCancelsPendingSilentlyAndPromptly) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   WSADATA data;
   ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
   ServerDelay(1000);
@@ -215,6 +207,7 @@ TEST_F(StartupTest, FinalCleanupCancelsPendingSilentlyAndPromptly) {
 
 // Prompt even when the queries would only time out after 20 s.
 TEST_F(StartupTest, FinalCleanupDoesNotWaitForDnsTimeouts) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   WSADATA data;
   ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
   ServerDrop();
@@ -235,6 +228,7 @@ TEST_F(StartupTest, FinalCleanupDoesNotWaitForDnsTimeouts) {
 // Requests ended by the final cleanup stay ended when a new session starts at once: none of
 // them is looked up, written or delivered in the next session.
 TEST_F(StartupTest, RestartDoesNotReviveRequestsOfEndedSession) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(200);
   WSADATA data;
   std::vector<std::unique_ptr<CanaryBuffer>> bufs;
@@ -266,6 +260,7 @@ TEST_F(StartupTest, RestartDoesNotReviveRequestsOfEndedSession) {
 // After the final cleanup: starts and cancels fail with WSANOTINITIALISED, and so does
 // another cleanup.
 TEST_F(StartupTest, AfterFinalCleanupEverythingFailsNotInitialised) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   WSADATA data;
   ASSERT_EQ(0, WSAStartup(MAKEWORD(2, 2), &data));
   ServerDrop();

@@ -294,6 +294,7 @@ class WindowsSlowTest : public WsaLongDnsTest {};
 
 // A thread already blocked in GetMessage is woken by a completion posted later.
 TEST_F(WindowsSlowTest, GetMessageWakesForLaterCompletion) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   CanaryBuffer buf;
   Watchdog dog(window(), 5000);
@@ -323,6 +324,7 @@ TEST_F(WindowsSlowTest, GetMessageWakesForLaterCompletion) {
 // "A request whose window is destroyed completes silently and its slot is reclaimed":
 // no message anywhere, the buffer not written, cancel afterwards WSAEALREADY or WSAEINVAL.
 TEST_F(WindowsSlowTest, PendingRequestOfDestroyedWindowCompletesSilently) {
+  WSAF_CONF_REQUIRE(kDnsFaults);
   ServerDelay(300);
   HWND w = NewWindow();
   ASSERT_NE(nullptr, w);
