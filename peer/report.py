@@ -23,7 +23,7 @@ WINE_DEFECTS = [
 
 
 def load(path):
-    cases, stress = [], []
+    cases, stress, conformance = [], [], []
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
@@ -33,8 +33,37 @@ def load(path):
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"report.py: {path}:{n}: not JSON ({e})")
-            (stress if rec.get("stress") else cases).append(rec)
-    return cases, stress
+            if "conformance" in rec:
+                conformance.append(rec)
+            else:
+                (stress if rec.get("stress") else cases).append(rec)
+    return cases, stress, conformance
+
+
+def conformance_counts(conformance):
+    counts = {}
+    for t in conformance:
+        counts[t["verdict"]] = counts.get(t["verdict"], 0) + 1
+    return counts
+
+
+def conformance_md(conformance):
+    if not conformance:
+        return ["", "## Conformance suite (GoogleTest, tests/conformance)", "", "Not run."]
+    counts = conformance_counts(conformance)
+    L = ["", "## Conformance suite (GoogleTest, tests/conformance)", "",
+         "The same suite that judges wsafault, built with mingw-w64 against the peer's ws2_32. A test that",
+         "needs a control only wsafault has is skipped with the control named; a test of one of",
+         "wsafault's Decisions (for example any thread pumping any window) that fails is a difference of",
+         "model, not by itself a Winsock violation: read the message.", "",
+         "Totals: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())), "",
+         "| test | verdict | ms | message (failures: the gtest message) |", "|---|---|---|---|"]
+    for t in conformance:
+        msg = t.get("message", "").replace("|", "\\|").replace("\n", "<br>")
+        if t["verdict"] == "pass":
+            msg = ""
+        L.append(f"| {t['conformance']} | **{t['verdict']}** | {t.get('ms', 0)} | {msg} |")
+    return L
 
 
 def defects(cases):
@@ -53,7 +82,7 @@ def stress_rerun(s):
     return f"scripts/probe-peer wine --stress {s['seed']}:{s['threads']}:{s['ops']}"
 
 
-def write_md(path, peer, seconds, cases, stress, found):
+def write_md(path, peer, seconds, cases, stress, found, conformance):
     L = [f"# Peer probe: {peer}", "",
          f"Probe time {seconds} s. Every DNS query went to wsafault's own server on 127.0.0.1:53 inside a",
          "private network namespace (peer/ns-run). A Decision of wsafault's that the peer does not share is",
@@ -93,6 +122,7 @@ def write_md(path, peer, seconds, cases, stress, found):
                 t[1] += r["violations"]
         for rule, (checked, bad) in totals.items():
             L.append(f"| {rule} | {checked} | {bad} |")
+    L += conformance_md(conformance)
     L += ["", "## Wine 8.0 defects named in issue 12", "", "| defect | reported | case | seen |", "|---|---|---|---|"]
     for d in found:
         L.append(f"| {d['text']} | {'yes' if d['reported'] else '**NO**'} | {d['case']} | {d['detail']} |")
@@ -108,7 +138,7 @@ def write_md(path, peer, seconds, cases, stress, found):
         f.write("\n".join(L) + "\n")
 
 
-def write_html(path, peer, seconds, cases, stress, found):
+def write_html(path, peer, seconds, cases, stress, found, conformance):
     e = html.escape
     rows = "".join(
         f"<tr class='{e(c['verdict'].split()[0])}'><td>{e(c['case'])}</td><td>{e(c['rule'])}</td>"
@@ -118,15 +148,22 @@ def write_html(path, peer, seconds, cases, stress, found):
         f"<tr><td>{s.get('seed')}</td><td>{s.get('threads')}</td><td>{s.get('ops')}</td><td>{s.get('violations')}</td>"
         f"<td>{e(str(s.get('first_rule', '')))} {e(str(s.get('first_detail', s.get('error', ''))))}</td></tr>"
         for s in stress)
+    crows = "".join(
+        f"<tr class='{e(t['verdict'].split()[0])}'><td>{e(t['conformance'])}</td><td>{e(t['verdict'])}</td>"
+        f"<td>{t.get('ms', 0)}</td><td><pre>{e('' if t['verdict'] == 'pass' else t.get('message', ''))}</pre></td></tr>"
+        for t in conformance)
+    ctotal = e(", ".join(f"{n} {v}" for v, n in sorted(conformance_counts(conformance).items())) or "not run")
     drows = "".join(f"<tr><td>{e(d['text'])}</td><td>{'yes' if d['reported'] else 'NO'}</td>"
                     f"<td>{e(d['detail'])}</td></tr>" for d in found)
     doc = f"""<!doctype html><html><head><meta charset="utf-8"><title>Peer probe: {e(peer)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}
 table{{border-collapse:collapse}}.violated,.crashed{{background:#fdd}}.held{{background:#dfd}}
-.differs{{background:#ffd}}pre{{font-size:85%;margin:0}}</style></head><body>
+.differs,.skip{{background:#ffd}}.fail,.timed{{background:#fdd}}.pass{{background:#dfd}}pre{{font-size:85%;margin:0}}</style></head><body>
 <h1>Peer probe: {e(peer)}</h1><p>Probe time {seconds} s; DNS only from our server on 127.0.0.1:53 in a private namespace.</p>
 <h2>Rules</h2><table><tr><th>case</th><th>rule</th><th>verdict</th><th>seen</th><th>rerun</th></tr>{rows}</table>
 <h2>Stress</h2><table><tr><th>seed</th><th>threads</th><th>ops</th><th>violations</th><th>first</th></tr>{srows}</table>
+<h2>Conformance suite (GoogleTest)</h2><p>{ctotal}</p>
+<table><tr><th>test</th><th>verdict</th><th>ms</th><th>message</th></tr>{crows}</table>
 <h2>Wine 8.0 defects of issue 12</h2><table><tr><th>defect</th><th>reported</th><th>seen</th></tr>{drows}</table>
 </body></html>"""
     with open(path, "w", encoding="utf-8") as f:
@@ -141,17 +178,18 @@ def main():
     ap.add_argument("--seconds", type=int, default=0)
     ap.add_argument("--expect-wine-defects", action="store_true")
     a = ap.parse_args()
-    cases, stress = load(a.results)
+    cases, stress, conformance = load(a.results)
     if not cases:
         sys.exit("report.py: no case results in " + a.results)
     found = defects(cases)
     report = {"peer": a.peer, "seconds": a.seconds, "cases": cases, "stress": stress,
-              "wine_defects": found,
+              "wine_defects": found, "conformance": conformance,
+              "conformance_totals": conformance_counts(conformance),
               "held": [c["case"] for c in cases if c["verdict"] == "held"]}
     with open(f"{a.out}/report.json", "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1)
-    write_md(f"{a.out}/report.md", a.peer, a.seconds, cases, stress, found)
-    write_html(f"{a.out}/report.html", a.peer, a.seconds, cases, stress, found)
+    write_md(f"{a.out}/report.md", a.peer, a.seconds, cases, stress, found, conformance)
+    write_html(f"{a.out}/report.html", a.peer, a.seconds, cases, stress, found, conformance)
     if a.expect_wine_defects:
         missing = [d for d in found if not d["reported"]]
         for d in missing:
