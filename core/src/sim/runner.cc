@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sim/feedback.h"
 #include "sim/scenario.h"
 #include "sim/scheduler.h"
 #include "sim/tsan_reports.h"
@@ -68,7 +69,9 @@ RunResult Execute(const RunSettings& given, Strategy* strategy) {
 
 RunResult RunOnce(const RunSettings& settings, Strategy* strategy, uint64_t run_index) {
   strategy->NewExecution(run_index);
-  return Execute(settings, strategy);
+  RunResult result = Execute(settings, strategy);
+  DeliverRunFeedback(result);  // to the strategy that asked for it (feedback.h)
+  return result;
 }
 
 RunResult ReplayTape(const RunSettings& settings, const std::vector<uint8_t>& tape) {

@@ -56,7 +56,7 @@ class Prng {
   uint64_t state_;
 };
 
-// Parses "random", "pct:D", "dfs:B" (B = preemption bound), "replay" is made by the runner.
+// Parses "random", "pos", "surw", "guided", "pct:D", "dfs:B" (B = preemption bound), "replay" is made by the runner.
 // Returns null with a reason on a bad spec.
 std::unique_ptr<Strategy> MakeStrategy(const std::string& spec, uint64_t seed, std::string* error);
 
@@ -64,6 +64,9 @@ std::unique_ptr<Strategy> MakeRandomStrategy(uint64_t seed);
 std::unique_ptr<Strategy> MakePctStrategy(uint64_t seed, int depth);
 std::unique_ptr<Strategy> MakeDfsStrategy(int preemption_bound);
 std::unique_ptr<Strategy> MakePosStrategy(uint64_t seed);  // pos_strategy.cc
+std::unique_ptr<Strategy> MakeSurwStrategy(uint64_t seed);  // surw_strategy.cc
+// Coverage-guided: mutates a corpus of tapes that reached new features (guided.cc, feedback.h).
+std::unique_ptr<Strategy> MakeGuidedStrategy(uint64_t seed);
 // Answers from a recorded tape (see Tape), then 0 once it runs out.
 std::unique_ptr<Strategy> MakeReplayStrategy(std::vector<uint8_t> tape);
 

@@ -92,6 +92,8 @@ std::unique_ptr<Strategy> MakeStrategy(const std::string& spec, uint64_t seed, s
   };
   if (spec == "random") return MakeRandomStrategy(seed);
   if (spec == "pos") return MakePosStrategy(seed);
+  if (spec == "surw") return MakeSurwStrategy(seed);
+  if (spec == "guided") return MakeGuidedStrategy(seed);
   int v = 0;
   if (spec.rfind("pct:", 0) == 0 && parse_int(spec.substr(4), 1, 16, &v)) {
     return MakePctStrategy(seed, v);
@@ -99,7 +101,7 @@ std::unique_ptr<Strategy> MakeStrategy(const std::string& spec, uint64_t seed, s
   if (spec == "pct") return MakePctStrategy(seed, 3);
   if (spec.rfind("dfs:", 0) == 0 && parse_int(spec.substr(4), 0, 8, &v)) return MakeDfsStrategy(v);
   if (spec == "dfs") return MakeDfsStrategy(2);
-  *error = "unknown strategy '" + spec + "' (random, pos, pct:D with D in 1..16, dfs:B with B in 0..8)";
+  *error = "unknown strategy '" + spec + "' (random, pos, surw, guided, pct:D with D in 1..16, dfs:B with B in 0..8)";
   return nullptr;
 }
 
