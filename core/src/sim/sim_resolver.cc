@@ -133,17 +133,24 @@ void SimResolver::AnswerOne(uint64_t handle) {
   TaskTable& table = world_->engine().table;
   uint32_t index = TaskTable::IndexOf(handle);
   const Request& r = table.RequestOf(index);
-  if (world_->Fire(SimFault::kResolverTimeout)) {
+  // Services and protocols come from the netbase files and never touch DNS: a DNS timeout or a
+  // server's error cannot happen to them (SPEC.md allows them WSANO_DATA alone). Their fault
+  // decisions are still read, the error's choice included, so every decision keeps its place.
+  const bool dns = r.kind == RequestKind::kHostByName || r.kind == RequestKind::kHostByAddr;
+  if (world_->Fire(SimFault::kResolverTimeout) && dns) {
     static const char kTimeoutKey = 0;
     world_->scheduler().WaitFor(&kTimeoutKey, kTimeoutMs);
     Deliver(handle, r, LookupAnswer{WSATRY_AGAIN});
     return;
   }
   if (world_->Fire(SimFault::kResolverError)) {
-    Deliver(handle, r, LookupAnswer{ChooseError()});
-    return;
+    const int error = ChooseError();
+    if (dns) {
+      Deliver(handle, r, LookupAnswer{error});
+      return;
+    }
   }
-  if (r.kind == RequestKind::kHostByName || r.kind == RequestKind::kHostByAddr) {
+  if (dns) {
     AnswerHost(r, handle);
     return;
   }

@@ -22,8 +22,9 @@ struct ScenarioVersionEntry {
   int version;
 };
 constexpr ScenarioVersionEntry kScenarioVersions[] = {
-    {"standard", 1}, {"cancel-race", 1}, {"cleanup", 1}, {"blocking", 1},
-    {"tiny", 1},     {"handle-wrap", 1}, {"spec-rules", 1},
+    // v2: services and protocols get no DNS fault (sim_resolver.cc); decisions keep their places.
+    {"standard", 2}, {"cancel-race", 2}, {"cleanup", 2}, {"blocking", 2},
+    {"tiny", 2},     {"handle-wrap", 2}, {"spec-rules", 2},
 };
 
 class ReplayStrategy : public Strategy {
