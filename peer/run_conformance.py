@@ -4,13 +4,13 @@ line per test: {"conformance": "Suite.Test", "verdict": "pass|fail|skip|crashed|
 "ms": N, "message": "..."} (the gtest failure or skip message).
 
 A crash or a hang of the peer is a finding, not the end of the run: the test that was running
-is recorded (crashed, with the exception code, or timed out) and the suite is started again
+is recorded (crashed, with the exception code, or timed out after --test-limit seconds) and the suite is started again
 without it and without the tests already done. Bounded: at most --max-restarts restarts, each
 run killed after --run-limit seconds, the whole after --time seconds (the tests not reached are
 recorded "not run").
 
   run_conformance.py --exe conformance_tests.exe --out FILE [--wine WINE] [--time S]
-                     [--run-limit S] [--filter PATTERN]
+                     [--run-limit S] [--test-limit S] [--filter PATTERN]
 Exit 0 when the suite ran (whatever its verdicts), 2 when it could not start at all."""
 import argparse
 import json
@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--wine", default="")
     ap.add_argument("--time", type=int, default=600)
     ap.add_argument("--run-limit", type=int, default=300)
+    ap.add_argument("--test-limit", type=int, default=20)
     ap.add_argument("--max-restarts", type=int, default=20)
     ap.add_argument("--filter", default="*")
     a = ap.parse_args()
@@ -74,11 +75,20 @@ def main():
                                 errors="replace")
         current, lines = None, []
         timed_out = []  # set by the watchdog: a hung peer prints nothing more
+        test_started = [time.time()]  # when the running test began (or the run, before one)
+        stop = threading.Event()
 
-        def kill(p=proc):
-            timed_out.append(True)
-            p.kill()
-        watchdog = threading.Timer(limit, kill)
+        def watch(p=proc):
+            # One test may take --test-limit seconds, the run --run-limit: a hung test is
+            # killed and recorded, the rest of the suite goes on in the next run.
+            run_started = time.time()
+            while not stop.wait(0.5):
+                now = time.time()
+                if now - test_started[0] > a.test_limit or now - run_started > limit:
+                    timed_out.append(now - test_started[0])
+                    p.kill()
+                    return
+        watchdog = threading.Thread(target=watch, daemon=True)
         watchdog.start()
         try:
             for line in proc.stdout:
@@ -86,6 +96,7 @@ def main():
                 m = RUN.match(line)
                 if m:
                     current, lines = m.group(1), []
+                    test_started[0] = time.time()
                     continue
                 m = END.match(line)
                 if m and m.group(2) == current:
@@ -105,12 +116,12 @@ def main():
                 if current:
                     lines.append(line)
         finally:
-            watchdog.cancel()
+            stop.set()
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
         if current and current not in results:
-            why = (f"timed out (the run passed {limit} s)" if timed_out
+            why = (f"timed out (killed after {timed_out[0]:.0f} s in this test)" if timed_out
                    else f"the peer's process ended (exit {proc.returncode}) inside this test")
             results[current] = {"conformance": current,
                                 "verdict": "timed out" if timed_out else "crashed", "ms": 0,
