@@ -164,7 +164,11 @@ std::vector<std::string> ChildLane::StressArgs(const Stage& s, double budget) {
 // recorder in sim_cmd.cc writes the tape of the run it stopped in (campaign_crash.h).
 std::vector<std::string> ChildLane::SimArgs(const Stage& s, double budget, std::vector<std::string>* env) {
   std::string scenario = mutant_ == Mutant::kSixteenBitHandles ? "handle-wrap" : "standard";
-  std::vector<std::string> argv = {s.program, "sim", "--scenario", scenario, "--strategy", "random", "--seed",
+  // The in-process stages moved here after a crash (campaign_zoo.cc) keep their strategy and
+  // memory model; the TSan lane runs a random walk under SC (its build refuses TSO).
+  const bool tsan = s.group == Group::kSimTsan;
+  const std::string strategy = s.group == Group::kSimPct ? "pct:" + std::to_string(opt_.pct_depth) : "random";
+  std::vector<std::string> argv = {s.program, "sim", "--scenario", scenario, "--strategy", strategy, "--seed",
                                    std::to_string(StageSeed(opt_.seed, s.id, 0) % 1'000'000'000ull), "--out", cwd_};
   if (opt_.runs_per_stage > 0) {
     argv.insert(argv.end(), {"--runs", std::to_string(opt_.runs_per_stage)});
@@ -172,6 +176,7 @@ std::vector<std::string> ChildLane::SimArgs(const Stage& s, double budget, std::
     argv.insert(argv.end(), {"--time", Printf("%d", std::max(1, static_cast<int>(budget * 0.6)))});
   }
   if (mutant_ != Mutant::kNone) argv.insert(argv.end(), {"--mutant", MutantName(mutant_)});
+  if (!tsan) argv.insert(argv.end(), {"--memory", "tso"});
   // A race is a violation of its run (tsan_reports.h): the run goes on, is shrunk and leaves
   // its tape, so TSan must not halt the process at its first report.
   env->push_back("TSAN_OPTIONS=halt_on_error=0");
@@ -185,7 +190,7 @@ bool ChildLane::Begin(int index, double budget, std::string* error) {
     s = board_->stages[index];
   }
   fuzz_ = s.group == Group::kFuzzing;
-  sim_ = s.group == Group::kSimTsan;
+  sim_ = s.group == Group::kSimTsan || s.group == Group::kSimRandom || s.group == Group::kSimPct;
   cwd_ = JoinPath(work_dir_, s.id);
   std::error_code ec;
   fs::create_directories(cwd_, ec);

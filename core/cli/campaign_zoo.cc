@@ -31,6 +31,20 @@ ZooRow RunBug(const Options& opt, Mutant m, int number, int count, const std::at
   {
     BoardLock lock(&board.mu);
     board.stages = PlanStages(opt, m);
+    // After a crash the in-process simulator cannot be trusted (its fibers and seams were
+    // abandoned mid-run): this bug's simulation stages run as `wsafault sim` children on lane 1
+    // instead of being skipped, so one crash does not cost every later bug its simulation.
+    if (SimulationCrashed()) {
+      for (Stage& s : board.stages) {
+        if (s.lane != 0 || s.state != State::kWaiting) continue;
+        s.lane = 1;
+        std::error_code ec;  // the children run in their own directories: an absolute path
+        s.program = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+        if (ec) s.program = opt.self;
+        s.title += " (child)";
+        s.note = "a child process: the in-process simulation crashed on an earlier bug";
+      }
+    }
   }
   live->Print(Printf("zoo %d/%d: %s — %s", number, count, MutantName(m), MutantDescription(m)));
   std::string work = JoinPath(opt.report_dir, std::string("zoo/") + MutantName(m));
