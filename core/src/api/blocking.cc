@@ -138,12 +138,10 @@ struct hostent* wsaf_gethostbyname(const char* name) {
   WSAF_API_ENTRY();
   Engine& e = CurrentEngine();
   wsaf::seam::ThreadState& t = wsaf::seam::CurrentThreadState();
-  uint64_t session = e.table.Session();
-  int error = 0;
-  if (wsaf::TaskTable::RefsOf(session) == 0) error = WSANOTINITIALISED;
-  else if (e.network_down.load(std::memory_order_acquire)) error = WSAENETDOWN;
-  else if (t.in_blocking_call) error = WSAEINPROGRESS;
-  else if (name == nullptr) error = WSAEFAULT;
+  uint64_t session = 0;
+  // One check for both words (found torn by POS under TSO: WSAENETDOWN although the network
+  // went down only after the final cleanup).
+  int error = wsaf::CheckStart(e, &session, name == nullptr ? WSAEFAULT : 0);
   if (error != 0) {
     wsaf::SetError(error);
     return nullptr;

@@ -36,6 +36,7 @@ constexpr MutantInfo kMutants[] = {
     {"sleep-flag-release", "the resolver's sleep flag is stored with release before the re-check of the submit stack: under TSO a start misses the sleeper (lost wake-up)"},
     {"session-check-then-act", "a start checks the session word, then publishes without re-checking it: a final cleanup in between leaves a request alive in no session"},
     {"post-to-destroyed", "a completion posts to the window it found without re-checking under the window's lock that it lives: a DestroyWindow in between strands the slot QUEUED in a dead window"},
+    {"torn-session-check", "a start answers a bad argument from a session check and a network check made at two instants: a final cleanup and a network toggle between them give WSAEFAULT where only WSANOTINITIALISED or WSAENETDOWN held"},
 };
 static_assert(sizeof(kMutants) / sizeof(kMutants[0]) == static_cast<int>(Mutant::kCount));
 }  // namespace

@@ -39,6 +39,9 @@ enum class Mutant : uint8_t {
   kSessionCheckThenAct,    // a start checks the session, then publishes without re-checking it
   kPostToDestroyed,        // a completion posts to the window it found without re-checking, under
                            // the window's lock, that it still lives: the slot stays QUEUED for ever
+  kTornSessionCheck,       // a start's argument error is answered from a session check and a network
+                           // check made at two instants: a final cleanup and a network toggle in
+                           // between give WSAEFAULT in a state that never existed
   kCount
 };
 
