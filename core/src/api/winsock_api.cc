@@ -73,14 +73,20 @@ HANDLE StartRequest(const RequestArgs& args, int arg_error) {
   Engine& e = CurrentEngine();
   uint64_t session;
   if (arg_error == 0 && (args.buflen < 0 || (args.buf == nullptr && args.buflen != 0))) arg_error = WSAEFAULT;
-  if (int err = CheckStart(e, &session, arg_error)) return FailHandle(err);
-  uint64_t handle = 0;
-  switch (e.table.Start(args, session, &handle)) {
-    case StartStatus::kOk: return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(handle));
-    case StartStatus::kNotInitialised: return FailHandle(WSANOTINITIALISED);
-    case StartStatus::kNoSlot: return FailHandle(WSAEWOULDBLOCK);
+  for (;;) {
+    if (int err = CheckStart(e, &session, arg_error)) return FailHandle(err);
+    uint64_t handle = 0;
+    switch (e.table.Start(args, session, &handle)) {
+      case StartStatus::kOk: return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(handle));
+      case StartStatus::kNotInitialised: return FailHandle(WSANOTINITIALISED);
+      case StartStatus::kNoSlot:
+        // Like an argument error, "no slot" must hold with the session checks at one instant
+        // (found by POS under TSO after CheckStart: WSAEWOULDBLOCK in a state that never was).
+        if (SessionHeld(e, session) || WSAF_MUTANT(kTornSessionCheck)) return FailHandle(WSAEWOULDBLOCK);
+        continue;
+    }
+    return FailHandle(WSAEWOULDBLOCK);
   }
-  return FailHandle(WSAEWOULDBLOCK);
 }
 
 }  // namespace wsaf
@@ -241,15 +247,21 @@ int WSACancelAsyncRequest(HANDLE h) {
   uint64_t handle = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(h));
   if (WSAF_MUTANT(kCancelStub)) return 0;
   if (WSAF_MUTANT(kWrongErrorOrder) && handle == 0) return wsaf::Fail(WSAEINVAL);
-  uint64_t s;
-  if (int err = wsaf::CheckSession(e, &s)) return wsaf::Fail(err);
-  switch (e.table.Cancel(handle, s)) {
-    case wsaf::CancelStatus::kCanceled: return 0;
-    case wsaf::CancelStatus::kAlready: return wsaf::Fail(WSAEALREADY);
-    case wsaf::CancelStatus::kInvalid: return wsaf::Fail(WSAEINVAL);
-    case wsaf::CancelStatus::kNotInitialised: return wsaf::Fail(WSANOTINITIALISED);
+  for (;;) {
+    uint64_t s;
+    if (int err = wsaf::CheckSession(e, &s)) return wsaf::Fail(err);
+    int error = 0;
+    switch (e.table.Cancel(handle, s)) {
+      case wsaf::CancelStatus::kCanceled: return 0;
+      case wsaf::CancelStatus::kAlready: error = WSAEALREADY; break;
+      case wsaf::CancelStatus::kInvalid: error = WSAEINVAL; break;
+      case wsaf::CancelStatus::kNotInitialised: return wsaf::Fail(WSANOTINITIALISED);
+    }
+    // The handle's verdict must hold with the session checks at one instant, as a start's
+    // errors do (found by POS under TSO: WSAEALREADY answered from a session read before a
+    // final cleanup and a network flag read after it). Neither verdict changed the table.
+    if (wsaf::SessionHeld(e, s) || WSAF_MUTANT(kTornSessionCheck)) return wsaf::Fail(error);
   }
-  return wsaf::Fail(WSAEINVAL);
 }
 
 // --- Message windows ---------------------------------------------------------------------
