@@ -80,7 +80,7 @@ int ParseOptions(int argc, char** argv, Options* opt);
 uint64_t StageSeed(uint64_t campaign_seed, const std::string& stage_id, uint64_t slot);
 
 // Which kind of bug hunter a stage is (the zoo's "found first by" column).
-enum class Group { kSimRandom, kSimPct, kFuzzing, kStressAsan, kStressTsan, kSimTsan };
+enum class Group { kSimRandom, kSimPct, kFuzzing, kStressAsan, kStressTsan, kSimTsan, kSimPos };
 const char* GroupName(Group g);  // "sim random", "sim PCT", "fuzzing", "stress+ASan", ...
 const char* GroupId(Group g);    // "sim-random", ...
 

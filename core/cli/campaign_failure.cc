@@ -75,13 +75,20 @@ void DrawFailure(const sim::RunSettings& settings, const std::vector<uint8_t>& t
 
 void CompleteFailures(const Options& opt, std::vector<Failure>* failures) {
   (void)opt;
-  if (SimulationCrashed()) return;
   for (Failure& f : *failures) {
     if (!f.timeline_svg.empty() || !f.tape.empty() || f.tape_path.empty()) continue;
     sim::TapeFile file;
     std::string error;
     if (!sim::ReadTapeFile(f.tape_path, &file, &error)) {
       f.timeline_note = "cannot read the tape: " + error;
+      continue;
+    }
+    // After a crash in this process the simulator is not trusted to draw a timeline, but a
+    // child's tape (the TSan lane's) is only a file: it is still reported.
+    if (SimulationCrashed()) {
+      f.tape = file.tape;
+      f.scenario = file.scenario;
+      f.timeline_note = "no timeline: the simulation crashed in this process";
       continue;
     }
     sim::RunSettings settings;

@@ -167,7 +167,7 @@ std::string FailureSection(const Failure& f, int n) {
 }
 
 std::string ZooTable(const Outcome& out) {
-  static constexpr Group kGroups[] = {Group::kSimRandom, Group::kSimPct, Group::kFuzzing, Group::kStressAsan,
+  static constexpr Group kGroups[] = {Group::kSimPos, Group::kSimRandom, Group::kSimPct, Group::kFuzzing, Group::kStressAsan,
                                       Group::kStressTsan, Group::kSimTsan};
   std::string h = "<table id=\"zoo-table\"><tr><th>bug</th><th>description</th><th>found first by</th><th>after</th>"
                   "<th>runs</th><th>shrunk tape</th>";

@@ -190,6 +190,7 @@ void SimOutput::Line(const std::string& line) {
     std::size_t tape = line.find("): ");
     if (!f_.found) {
       f_.invariant = "crash (" + line.substr(7, at == std::string::npos ? 20 : at - 7) + ")";
+      f_.detail = Rest(line, 7);
       f_.runs_at_find = f_.runs;
     }
     if (tape != std::string::npos) f_.tape_file = Rest(line, tape + 3);

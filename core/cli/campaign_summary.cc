@@ -55,8 +55,8 @@ void PrintSummary(const Outcome& out, const Options& opt) {
 }
 
 void PrintZooTable(const Outcome& out) {
-  std::printf("\n%-24s %-12s %9s %10s %9s | %9s %9s %9s %9s %9s %9s | %s\n", "bug", "found first", "after",
-              "runs", "tape", "random", "PCT", "fuzzing", "ASan", "TSan", "simTSan", "description");
+  std::printf("\n%-24s %-12s %9s %10s %9s | %9s %9s %9s %9s %9s %9s %9s | %s\n", "bug", "found first", "after",
+              "runs", "tape", "POS", "random", "PCT", "fuzzing", "ASan", "TSan", "simTSan", "description");
   for (const ZooRow& row : out.zoo) {
     std::string first = "NOT FOUND", after = "-", runs = "-", tape = "-";
     if (row.first >= 0) {
@@ -71,8 +71,9 @@ void PrintZooTable(const Outcome& out) {
       }
       if (best > 0) tape = Printf("%zu B", best);
     }
-    std::printf("%-24s %-12s %9s %10s %9s | %9s %9s %9s %9s %9s %9s | %s\n", MutantName(row.mutant), first.c_str(),
-                after.c_str(), runs.c_str(), tape.c_str(), FoundBy(row, Group::kSimRandom).c_str(),
+    std::printf("%-24s %-12s %9s %10s %9s | %9s %9s %9s %9s %9s %9s %9s | %s\n", MutantName(row.mutant), first.c_str(),
+                after.c_str(), runs.c_str(), tape.c_str(), FoundBy(row, Group::kSimPos).c_str(),
+                FoundBy(row, Group::kSimRandom).c_str(),
                 FoundBy(row, Group::kSimPct).c_str(), FoundBy(row, Group::kFuzzing).c_str(),
                 FoundBy(row, Group::kStressAsan).c_str(), FoundBy(row, Group::kStressTsan).c_str(),
                 FoundBy(row, Group::kSimTsan).c_str(),
