@@ -2,6 +2,7 @@
 // signal handler with async-signal-safe calls only.
 #include "campaign_crash.h"
 
+#include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -15,6 +16,7 @@
 #include <sstream>
 
 extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+extern "C" void __sanitizer_print_stack_trace() __attribute__((weak));
 
 namespace wsaf::campaign {
 
@@ -24,6 +26,7 @@ constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 constexpr uint64_t kTestCrashDecision = 8;
 
 std::atomic<CrashRecorder*> g_armed{nullptr};
+std::string* g_replay_message = nullptr;  // set once, before the replay runs
 
 void WriteAll(int fd, const char* p, std::size_t n) {
   while (n > 0) {
@@ -34,11 +37,32 @@ void WriteAll(int fd, const char* p, std::size_t n) {
   }
 }
 
+// Where the crash happened, on stderr: the sanitizer's symbolised trace where its runtime is
+// linked (its own SEGV report never runs: this handler replaced it), else glibc's.
+void PrintStack() {
+  if (__sanitizer_print_stack_trace != nullptr) {
+    __sanitizer_print_stack_trace();
+    return;
+  }
+  void* frames[64];
+  int n = backtrace(frames, 64);
+  WriteAll(2, "stack of the crash:\n", 20);
+  backtrace_symbols_fd(frames, n, 2);
+}
+
 void OnCrash(int sig) {
   CrashRecorder* r = g_armed.exchange(nullptr);
   if (r != nullptr) {
     r->WriteTapeNow(sig);
+    PrintStack();
     if (r->jump() != nullptr) siglongjmp(*r->jump(), sig);
+  } else if (g_replay_message != nullptr) {
+    const char* what = SignalName(sig);
+    WriteAll(2, "\nCRASH: ", 8);
+    WriteAll(2, what, std::strlen(what));
+    WriteAll(2, " ", 1);
+    WriteAll(2, g_replay_message->data(), g_replay_message->size());
+    PrintStack();
   }
   signal(sig, SIG_DFL);
   raise(sig);
@@ -47,7 +71,12 @@ void OnCrash(int sig) {
 // A sanitizer's report ends the process without a signal: write the tape first.
 void OnSanitizerDeath() {
   CrashRecorder* r = g_armed.exchange(nullptr);
-  if (r != nullptr) r->WriteTapeNow(0);
+  if (r != nullptr) {
+    r->WriteTapeNow(0);
+  } else if (g_replay_message != nullptr) {
+    WriteAll(2, "\nCRASH: a sanitizer report ", 28);
+    WriteAll(2, g_replay_message->data(), g_replay_message->size());
+  }
 }
 
 // A fiber's stack overflow has no stack left for the handler: give each thread that simulates
@@ -92,6 +121,12 @@ void CrashRecorder::Install() {
   sigemptyset(&sa.sa_mask);
   for (int s : kCrashSignals) sigaction(s, &sa, nullptr);
   if (__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(OnSanitizerDeath);
+}
+
+void CrashRecorder::InstallReplayReport(const std::string& message) {
+  if (g_replay_message == nullptr) g_replay_message = new std::string(message);  // lives to exit
+  Install();
+  EnsureAltStack();
 }
 
 std::string CrashRecorder::HeaderFor(const sim::TapeFile& file) {

@@ -33,6 +33,9 @@ class CrashRecorder : public sim::Strategy {
  public:
   // Once per process, before the first Arm().
   static void Install();
+  // For `wsafault replay`: a crash with nothing armed prints "CRASH: <signal> <message>" on
+  // stderr before the process dies of it (the tape exists already: nothing is written).
+  static void InstallReplayReport(const std::string& message);
   // The header of a tape file for `file` (its tape ignored): what precedes the "tape" line.
   static std::string HeaderFor(const sim::TapeFile& file);
 

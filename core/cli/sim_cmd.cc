@@ -367,11 +367,16 @@ int RunReplayCommand(int argc, char** argv) {
     std::fprintf(stderr, "replay: this build has no planted bugs (WSAFAULT_MUTANTS off)\n");
     return 2;
   }
+  // A crash tape crashes again: say so before the process dies of it (stdout flushed first).
+  std::printf("replay of %s: scenario %s, mutant %s, %zu tape bytes, ", path.c_str(), file.scenario.c_str(),
+              wsaf::MutantName(file.mutant), file.tape.size());
+  std::fflush(stdout);
+  wsaf::campaign::CrashRecorder::InstallReplayReport(
+      "during the replay of " + path + ": the code under test crashed in the recorded run again; "
+      "under a debugger: gdb --args wsafault replay " + path + "\n");
   RunResult r = wsaf::sim::ReplayTape(settings, file.tape);
   const wsaf::sim::Violation* v = r.violation ? &*r.violation : nullptr;
-  std::printf("replay of %s: scenario %s, mutant %s, %zu tape bytes, %llu steps, %zu events\n",
-              path.c_str(), file.scenario.c_str(), wsaf::MutantName(file.mutant), file.tape.size(),
-              static_cast<unsigned long long>(r.steps), r.run.events.size());
+  std::printf("%llu steps, %zu events\n", static_cast<unsigned long long>(r.steps), r.run.events.size());
   if (v != nullptr || verbose) {
     std::printf("\n%s\n", wsaf::check::RenderTimelineText(r.run, v, verbose ? 1u << 30 : 12).c_str());
     PrintPreemptions(r, verbose ? r.preemptions.size() : 16);

@@ -37,6 +37,7 @@ constexpr MutantInfo kMutants[] = {
     {"session-check-then-act", "a start checks the session word, then publishes without re-checking it: a final cleanup in between leaves a request alive in no session"},
     {"post-to-destroyed", "a completion posts to the window it found without re-checking under the window's lock that it lives: a DestroyWindow in between strands the slot QUEUED in a dead window"},
     {"torn-session-check", "a start answers a bad argument from a session check and a network check made at two instants: a final cleanup and a network toggle between them give WSAEFAULT where only WSANOTINITIALISED or WSAENETDOWN held"},
+    {"decode-unchecked", "handle decoding skips the capacity check: cancelling an arbitrary handle reads a slot in a chunk that was never allocated (SIGSEGV)"},
 };
 static_assert(sizeof(kMutants) / sizeof(kMutants[0]) == static_cast<int>(Mutant::kCount));
 }  // namespace

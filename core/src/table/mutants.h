@@ -42,6 +42,8 @@ enum class Mutant : uint8_t {
   kTornSessionCheck,       // a start's argument error is answered from a session check and a network
                            // check made at two instants: a final cleanup and a network toggle in
                            // between give WSAEFAULT in a state that never existed
+  kDecodeUnchecked,        // handle decoding skips the capacity check: a cancel of an arbitrary
+                           // handle reads a slot of a chunk never allocated (a crash, not a verdict)
   kCount
 };
 

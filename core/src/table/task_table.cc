@@ -258,7 +258,7 @@ bool TaskTable::Decode(uint64_t handle, uint32_t* index, uint64_t* gen) const {
     low = 1;  // the planted bug: 0 falls through to slot 0
     take_current_gen = true;
   }
-  if (low - 1 >= capacity()) return false;
+  if (low - 1 >= capacity() && !WSAF_MUTANT(kDecodeUnchecked)) return false;
   *index = static_cast<uint32_t>(low - 1);
   *gen = (handle >> kIndexBits) & kGenMask;
   if (take_current_gen) *gen = GenOfWord(SlotAt(*index).word.load(std::memory_order_acquire));
