@@ -4,6 +4,8 @@
 #include "check/checker.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <netdb.h>
 
 #include <cstring>
@@ -1084,6 +1086,34 @@ TEST(CoverageTest, AllowedCellsAreWhatTheModelAllows) {
       EXPECT_NE(cell.a, cell.b);
     }
   }
+}
+
+// A start preempted after it published its slot (every atomic a point) lets the resolver begin
+// the request before the start's event: unreachable with the named sites alone, reachable then.
+TEST(CoverageTest, SitesOnlyCellsAreReachableWhenEveryAtomicIsAPoint) {
+  auto state = [](ModelState s) { return static_cast<int>(s); };
+  const AllowedCell* early =
+      FindCell(CellTable::kTransition, state(ModelState::kUnissued), state(ModelState::kResolving), 0);
+  ASSERT_NE(early, nullptr);
+  ASSERT_NE(early->unreachable, nullptr);
+  EXPECT_TRUE(early->sites_only);
+  Coverage sites;
+  sites.transitions[early->a * kModelStates + early->b] = 1;
+  CoverageReport r = Summarize(sites);
+  EXPECT_EQ(r.unreachable_hit.size(), 1u) << "with the sites alone the hit says the reason is stale";
+  Coverage atomics;
+  atomics.atomic_points = true;
+  CoverageReport none = Summarize(atomics);
+  EXPECT_LT(none.unreachable.size(), Summarize(Coverage()).unreachable.size());
+  EXPECT_NE(std::find(none.untested.begin(), none.untested.end(), early), none.untested.end())
+      << "reachable with atomics: untested until hit";
+  atomics.transitions[early->a * kModelStates + early->b] = 1;
+  CoverageReport hit = Summarize(atomics);
+  EXPECT_TRUE(hit.unreachable_hit.empty());
+  EXPECT_EQ(std::find(hit.untested.begin(), hit.untested.end(), early), hit.untested.end());
+  Coverage merged;
+  merged.Merge(atomics);
+  EXPECT_TRUE(merged.atomic_points);
 }
 
 TEST(CoverageTest, MergeKeepsEveryCellPastTheTouchedList) {

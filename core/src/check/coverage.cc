@@ -118,6 +118,7 @@ void Coverage::Merge(const Coverage& other) {
   events += other.events;
   calls_checked += other.calls_checked;
   messages += other.messages;
+  atomic_points |= other.atomic_points;
 }
 
 std::vector<CoverageEntry> Coverage::List() const {

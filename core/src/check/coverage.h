@@ -64,6 +64,8 @@ struct Coverage {
   uint64_t events = 0;         // events checked
   uint64_t calls_checked = 0;  // API calls judged against the model
   uint64_t messages = 0;       // completion messages checked
+  // Some run counted here had every atomic as a scheduling point (RunSettings::atomic_points).
+  bool atomic_points = false;
 
   void CountCall(ApiCall call, Condition condition, int outcome);
   void CountMessageError(int kind, int error);
@@ -93,7 +95,12 @@ struct AllowedCell {
   int a = 0, b = 0, c = 0;
   const char* section = "";         // the SPEC.md section of the rule
   const char* unreachable = nullptr;  // why no scenario reaches it by design; nullptr: reachable
+  // `unreachable` holds only when the named sites alone are scheduling points: in coverage of
+  // runs with every atomic a point (Coverage::atomic_points) the cell is reachable.
+  bool sites_only = false;
 };
+// Whether no run that `c` counts can reach the cell by design.
+bool UnreachableIn(const AllowedCell& cell, const Coverage& c);
 // Every allowed cell, calls (in enum order), then transitions, then message errors.
 const std::vector<AllowedCell>& AllowedCells();
 uint32_t CountOf(const Coverage& c, const AllowedCell& cell);

@@ -10,10 +10,10 @@ namespace wsaf::check {
 
 namespace {
 
-void Count(TableFigures* t, const AllowedCell& cell, uint32_t n) {
+void Count(TableFigures* t, bool unreachable, uint32_t n) {
   ++t->allowed;
   t->hit += n != 0;
-  t->unreachable += cell.unreachable != nullptr;
+  t->unreachable += unreachable;
   t->calls += n;
 }
 
@@ -49,6 +49,10 @@ std::string CellJson(const AllowedCell& c) {
 
 }  // namespace
 
+bool UnreachableIn(const AllowedCell& cell, const Coverage& c) {
+  return cell.unreachable != nullptr && !(cell.sites_only && c.atomic_points);
+}
+
 CoverageReport Summarize(const Coverage& c) {
   CoverageReport r;
   r.calls.name = "calls";
@@ -64,13 +68,14 @@ CoverageReport Summarize(const Coverage& c) {
       r.tables.push_back(TableFigures());
       r.tables.back().name = name;
     }
-    Count(&r.tables.back(), cell, n);
+    const bool unreachable = UnreachableIn(cell, c);
+    Count(&r.tables.back(), unreachable, n);
     TableFigures* total = cell.table == CellTable::kCall         ? &r.calls
                           : cell.table == CellTable::kTransition ? &r.transitions
                                                                  : &r.messages;
-    Count(total, cell, n);
-    Count(&r.overall, cell, n);
-    if (cell.unreachable != nullptr) {
+    Count(total, unreachable, n);
+    Count(&r.overall, unreachable, n);
+    if (unreachable) {
       r.unreachable.push_back(&cell);
       if (n != 0) r.unreachable_hit.push_back(&cell);
     }

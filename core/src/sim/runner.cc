@@ -54,6 +54,7 @@ RunResult Execute(const RunSettings& given, Strategy* strategy) {
     }
     result.violation = world.violation();
     result.coverage = world.checker().coverage();
+    result.coverage.atomic_points = settings.atomic_points;
     result.run = std::move(world.run());
   }
   result.tape = scheduler.tape();
