@@ -35,6 +35,14 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("c-ares", ares_version(nullptr));
   benchmark::AddCustomContext("glibc", gnu_get_libc_version());
   benchmark::AddCustomContext("libuv", uv_version_string());
+  // Which wsafault this measured (issue 13: the release preset, without the planted bugs).
+#if defined(WSAFAULT_MUTANTS)
+  const char* mutants = "planted bugs compiled in (WSAFAULT_MUTANTS=ON, inert)";
+#else
+  const char* mutants = "no planted bugs (WSAFAULT_MUTANTS=OFF)";
+#endif
+  benchmark::AddCustomContext("wsafault_build",
+                              std::string(WSAF_BENCH_BUILD_TYPE) + ", " + mutants);
 
   wsaf_bench::RegisterPairBenchmarks();
   wsaf_bench::RegisterPeerBenchmarks();

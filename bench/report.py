@@ -599,19 +599,42 @@ def section_memory(res, out):
 
 
 def section_targets(res, out, occupancy_verdicts):
-    out.append("## Targets (issue 6)\n")
+    out.append("## Targets (issue 13)\n")
     rows = []
-    for label, name, direction, target, text in TARGETS:
-        for our_label, our_name in OUR_VARIANTS:
-            for b in (1, 64, 1024):
-                ours = ns_per_item(res.get(our_name, batch=b))
-                peer = ns_per_item(res.get(name, batch=b))
-                r = ratio(peer, ours) if direction == "peer/ours" else ratio(ours, peer)
-                if r is None:
-                    continue
-                ok = r >= target if direction == "peer/ours" else r <= target
-                rows.append([text, f"{our_label}, batch {b}", fmt_ratio(r),
-                             "met" if ok else "**missed**"])
+
+    def add(text, case, r, ok):
+        if r is None:
+            rows.append([text, case, "not measured", "?"])
+        else:
+            rows.append([text, case, fmt_ratio(r), "met" if ok(r) else "**missed**"])
+
+    for b in (1, 64, 1024):
+        ours = ns_per_item(res.get(OURS, batch=b))
+        glibc = ns_per_item(res.get("BM_GlibcGaiStartCancel_Pair", batch=b))
+        mutex = ns_per_item(res.get("BM_BaselineMutexMap_Pair", batch=b))
+        floor = ns_per_item(res.get("BM_FloorLockfreeSlot_Pair", batch=b))
+        want_glibc = 3.0 if b == 1 else 10.0
+        add(f">= {want_glibc:g}x faster than glibc (glibc / ours)", f"pair, batch {b}",
+            ratio(glibc, ours), lambda r, w=want_glibc: r >= w)
+        want_mutex = 2.0 if b == 1 else 1.0
+        add(f"ours / mutex map <= {want_mutex:g}", f"pair, batch {b}", ratio(ours, mutex),
+            lambda r, w=want_mutex: r <= w)
+        if b != 1:
+            add("ours / floor <= 5", f"pair, batch {b}", ratio(ours, floor), lambda r: r <= 5.0)
+    rates = {}
+    for t in (2, 4):
+        ours = res.get("BM_WsafCancel_UnderLoad", threads=t)
+        base = res.get("BM_BaselineMutexMap_UnderLoad", threads=t)
+        rates[t] = ours and ours.get("items_per_second")
+        add(">= 2x the mutex map's pairs/s (ours / mutex map)", f"under load, {t} threads",
+            ratio(rates[t], base and base.get("items_per_second")), lambda r: r >= 2.0)
+    add("4 threads >= 2 threads (ours, pairs/s 4 / 2)", "under load", ratio(rates[4], rates[2]),
+        lambda r: r >= 1.0)
+    e2e = res.get("BM_EndToEnd_Lookups", cancel_pct=0)
+    fb = res.get("BM_RawCares_LookupsHostsFirst")
+    add("end to end within 1.2x of raw c-ares \"fb\" (time: ours / raw)", "32 lookups in flight",
+        ratio(fb and fb.get("items_per_second"), e2e and e2e.get("items_per_second")),
+        lambda r: r <= 1.2)
     canceled = sorted(res.values("BM_WsafMemory_Canceled"),
                       key=lambda pe: int(pe[0]["canceled"]))
     if canceled:
@@ -619,11 +642,22 @@ def section_targets(res, out, occupancy_verdicts):
         per = e.get("heap_B_per_cancel", 0)
         rows.append(["zero growth per canceled request", f"{int(p['canceled']):,} cancels",
                      fmt_bytes(per), "met" if abs(per) < 1 else "**missed**"])
+    bursts = sorted(res.values("BM_WsafMemory_Burst"), key=lambda pe: int(pe[0].get("outstanding", 0)))
+    burst = bursts[-1][1] if bursts else None
+    if burst and burst.get("rss_before_B"):
+        r = burst["rss_after_B"] / burst["rss_before_B"]
+        rows.append(["RSS after 1,000,000 outstanding drain <= 2x before",
+                     f"burst of {int(burst.get('table_slots_peak', 0)):,} slots",
+                     f"{fmt_bytes(burst['rss_before_B'])} before, {fmt_bytes(burst['rss_peak_B'])} peak, "
+                     f"{fmt_bytes(burst['rss_after_B'])} after ({fmt_ratio(r)})",
+                     "met" if r <= 2.0 else "**missed**"])
+    else:
+        rows.append(["RSS after 1,000,000 outstanding drain <= 2x before", "burst", "not measured", "?"])
     for label, n, r_wall, r_cpu in occupancy_verdicts:
         if r_wall is None:
             continue
         ok = r_wall <= FLAT_LIMIT
-        rows.append([f"flat cost to {n:,} outstanding ({label})", f"≤ {FLAT_LIMIT}× of 1",
+        rows.append([f"flat cost to {n:,} outstanding ({label}; issue 6)", f"≤ {FLAT_LIMIT}× of 1",
                      f"{fmt_ratio(r_wall)} wall, {fmt_ratio(r_cpu)} CPU",
                      "met" if ok else "**missed**"])
     out.append(table(["target", "case", "measured", "verdict"], rows) + "\n")
@@ -659,6 +693,7 @@ def main():
         ["load average (1, 5, 15 min) at the start of each process", load or "?"],
         ["c-ares / glibc / libuv", f"{ctx.get('c-ares', '?')} / {ctx.get('glibc', '?')} / "
                                    f"{ctx.get('libuv', '?')}"],
+        ["wsafault build measured", ctx.get("wsafault_build", "? (a binary from before issue 13)")],
         ["Google Benchmark library build", ctx.get("library_build_type", "?")],
         ["command", f"`{args.command}`" if args.command else "?"],
         ["note", args.note or ""]]) + "\n")
