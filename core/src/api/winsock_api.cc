@@ -46,8 +46,13 @@ int CheckSession(Engine& e, uint64_t* session) {
   if (e.network_down.load(std::memory_order_acquire)) {
     // The session and the network flag are two words: a final cleanup between the two reads
     // means the session check no longer holds (found by wsafault sim preempting between them).
+    // WSAENETDOWN only if the session did not move across the flag's read: a cleanup, a new
+    // startup and the network back up in between leave no instant that was both.
+    const uint64_t first = *session;
     *session = e.table.Session();
-    return TaskTable::RefsOf(*session) == 0 ? WSANOTINITIALISED : WSAENETDOWN;
+    if (TaskTable::RefsOf(*session) == 0) return WSANOTINITIALISED;
+    if (*session == first || WSAF_MUTANT(kTornSessionCheck)) return WSAENETDOWN;
+    return CheckSession(e, session);
   }
   if (seam::CurrentThreadState().in_blocking_call) {
     // The mutant still reads the session (the same scheduling points, so one tape replays
