@@ -112,6 +112,9 @@ struct Stage {
   int exit_code = -1;
   uint64_t fuzz_cov = 0, fuzz_features = 0, fuzz_corpus = 0;
   check::Coverage coverage;   // simulation stages only
+  // Simulation stages: (stage-local seconds, allowed cells of SPEC.md hit so far), one point
+  // per progress update: when the curve goes flat the stage stopped finding anything new.
+  std::vector<std::pair<double, int>> coverage_series;
   double Elapsed(double now) const { return start < 0 ? 0 : (end >= 0 ? end : now) - start; }
 };
 

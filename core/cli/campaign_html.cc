@@ -130,6 +130,74 @@ std::string StageChart(const Outcome& out, double budget) {
   return svg + "</svg>\n";
 }
 
+// When the stage's curve last rose (its stage-local seconds).
+double LastGain(const Stage& s) {
+  double when = 0;
+  int best = 0;
+  for (const auto& [t, cells] : s.coverage_series) {
+    if (cells > best) {
+      best = cells;
+      when = t;
+    }
+  }
+  return when;
+}
+
+// Allowed cells of SPEC.md hit against each simulation stage's own time: one line per stage,
+// flat where it stopped finding anything new.
+std::string CoverageChart(const Outcome& out) {
+  const int kLeft = 50, kWidth = 760, kHeight = 200, kTop = 10, kLegend = 18;
+  static const char* kColors[] = {"#1565c0", "#2e7d32", "#c62828", "#6a1b9a", "#ef6c00", "#00838f"};
+  double span = 1;
+  int lines = 0;
+  const int allowed = static_cast<int>(check::AllowedCells().size());
+  int low = allowed;  // the axis starts just below the lowest first point: the rises stay visible
+  for (const Stage& s : out.stages) {
+    if (s.coverage_series.empty()) continue;
+    span = std::max(span, s.coverage_series.back().first);
+    low = std::min(low, s.coverage_series.front().second);
+    ++lines;
+  }
+  if (lines == 0) return "";
+  low = std::max(0, (low - 10) / 10 * 10);
+  int height = kTop + kHeight + 24 + lines * kLegend;
+  std::string svg = Printf("<svg id=\"coverage-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                           "font-family=\"sans-serif\" font-size=\"11\">\n", kLeft + kWidth + 20, height);
+  auto x = [&](double t) { return kLeft + kWidth * t / span; };
+  auto y = [&](int cells) {
+    return kTop + kHeight - kHeight * static_cast<double>(cells - low) / std::max(1, allowed - low);
+  };
+  for (int k = 0; k <= 4; ++k) {
+    int cells = low + (allowed - low) * k / 4;
+    svg += Printf("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"4\" y=\"%.1f\" "
+                  "fill=\"#666\">%d</text>\n", kLeft, y(cells), kLeft + kWidth, y(cells), y(cells) + 4, cells);
+  }
+  for (int t = 0; t <= 10; ++t) {
+    svg += Printf("<text x=\"%.1f\" y=\"%d\" fill=\"#666\" text-anchor=\"middle\">%.1fs</text>\n", x(span * t / 10),
+                  kTop + kHeight + 14, span * t / 10);
+  }
+  int n = 0;
+  for (const Stage& s : out.stages) {
+    if (s.coverage_series.empty()) continue;
+    const char* color = kColors[n % 6];
+    std::string points;
+    for (const auto& [t, cells] : s.coverage_series) {
+      points += Printf("%s%.1f,%.1f", points.empty() ? "" : " ", x(t), y(cells));
+    }
+    svg += Printf("<polyline class=\"coverage-line\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%s\">"
+                  "<title>%s: %d of %d allowed cells after %s</title></polyline>\n",
+                  color, points.c_str(), HtmlEscape(s.title).c_str(), s.coverage_series.back().second, allowed,
+                  Seconds(s.coverage_series.back().first).c_str());
+    int ly = kTop + kHeight + 24 + n * kLegend;
+    svg += Printf("<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"3\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" "
+                  "fill=\"#222\">%s: %d of %d allowed cells, the last new one after %s</text>\n",
+                  kLeft, ly + 6, color, kLeft + 18, ly + 10, HtmlEscape(s.title).c_str(), s.coverage_series.back().second,
+                  allowed, Seconds(LastGain(s)).c_str());
+    ++n;
+  }
+  return svg + "</svg>\n";
+}
+
 std::string FailureSection(const Failure& f, int n) {
   std::string id = Printf("failure-%d", n);
   std::string h = "<section class=\"failure\" id=\"" + id + "\">\n<h3>" + Printf("%d. ", n) +
@@ -228,6 +296,13 @@ std::string RenderHtmlReport(const Outcome& out, const Options& opt) {
   if (out.mode == "zoo") h += "<p class=\"muted\">Totals over every bug of the zoo.</p>\n";
   h += FiguresTable(out);
   if (out.mode != "zoo") h += "<div class=\"timeline\">" + StageChart(out, opt.time_sec) + "</div>\n";
+  if (out.mode != "zoo") {
+    std::string chart = CoverageChart(out);
+    if (!chart.empty()) {
+      h += "<h3 id=\"coverage-time-heading\">Coverage against time, per simulation stage</h3>\n<div class=\"timeline\">" +
+           chart + "</div>\n";
+    }
+  }
   if (out.mode == "zoo") h += "<h2>The bug zoo</h2>\n" + ZooTable(out);
   h += "<h2 id=\"coverage-heading\">Coverage of SPEC.md (simulation)</h2>\n" + RenderCoverageHtml(out.coverage);
   h += Printf("<h2 id=\"failures-heading\">Failures (%zu)</h2>\n<div id=\"failures\">\n", out.failures.size());

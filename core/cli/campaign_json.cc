@@ -27,6 +27,15 @@ std::string Q(const std::string& s) { return "\"" + JsonEscape(s) + "\""; }
 std::string N(double v) { return Printf("%.3f", v); }
 std::string U(uint64_t v) { return std::to_string(v); }
 
+// [[seconds, cells], ...]: the stage's coverage curve (simulation stages; [] for the others).
+std::string Series(const Stage& s) {
+  std::string j = "[";
+  for (std::size_t i = 0; i < s.coverage_series.size(); ++i) {
+    j += (i ? ",[" : "[") + N(s.coverage_series[i].first) + "," + std::to_string(s.coverage_series[i].second) + "]";
+  }
+  return j + "]";
+}
+
 std::string StageJson(const Stage& s) {
   return "{\"id\":" + Q(s.id) + ",\"title\":" + Q(s.title) + ",\"group\":" + Q(GroupId(s.group)) +
          ",\"lane\":" + std::to_string(s.lane) + ",\"state\":" + Q(StateName(s.state)) +
@@ -34,7 +43,7 @@ std::string StageJson(const Stage& s) {
          ",\"runs\":" + U(s.runs) + ",\"rate_per_sec\":" + N(s.rate) + ",\"failures\":" + std::to_string(s.failures) +
          ",\"first_failure_sec\":" + (s.found_after >= 0 ? N(s.found_after) : "null") +
          ",\"runs_to_first_failure\":" + (s.found_after >= 0 ? U(s.runs_to_find) : "null") +
-         ",\"note\":" + Q(s.note) + ",\"command\":" + Q(s.command) + "}";
+         ",\"note\":" + Q(s.note) + ",\"command\":" + Q(s.command) + ",\"coverage_series\":" + Series(s) + "}";
 }
 
 std::string FailureJson(const Failure& f) {

@@ -34,6 +34,7 @@ std::atomic<bool> g_sim_crashed{false};
 constexpr uint64_t kSliceRuns = 256;
 constexpr uint64_t kLongScenarioSliceRuns = 1;
 constexpr double kPublishEvery = 0.25;
+constexpr std::size_t kSeriesMax = 2000;  // points of a stage's coverage curve
 constexpr uint64_t kShrinkMaxSteps = 200000;  // longer runs replay too slowly to shrink
 
 struct Slot {
@@ -72,11 +73,20 @@ struct SimStage {
   }
 
   void Publish(double now, const std::string& scenario) {
+    const int cells = check::Summarize(coverage).overall.hit;  // outside the board's lock
     BoardLock lock(&board->mu);
     Stage& s = board->stages[index];
     s.runs = runs;
     s.rate = runs / std::max(now - start, 1e-6);
     s.coverage = coverage;
+    std::vector<std::pair<double, int>>& series = s.coverage_series;
+    series.emplace_back(now - start, cells);
+    if (series.size() > kSeriesMax) {  // a long stage: keep every other point
+      std::vector<std::pair<double, int>> thin;
+      for (std::size_t i = 0; i < series.size(); i += 2) thin.push_back(series[i]);
+      if (thin.back() != series.back()) thin.push_back(series.back());
+      series.swap(thin);
+    }
     s.note = "scenario " + scenario;
   }
 

@@ -145,6 +145,14 @@ def check(dom, data, raw):
     need(dom.by_id("stage-sim-random") is not None, "the sim random stage has its row")
     chart = dom.by_id("stage-chart")
     need(chart is not None and dom.find("rect", "stage-bar", within=chart), "the stage chart drew bars")
+    # Coverage against time: a line per simulation stage that ran, ending at its stage's figure.
+    sim_ran = [s for s in data["stages"] if s["coverage_series"]]
+    cchart = dom.by_id("coverage-chart")
+    lines = dom.find("polyline", "coverage-line", within=cchart) if cchart is not None else []
+    need(sim_ran and len(lines) == len(sim_ran), f"one coverage line per simulation stage ({len(lines)} of {len(sim_ran)})")
+    for s in sim_ran:
+        cells = [c for _, c in s["coverage_series"]]
+        need(cells == sorted(cells), f"{s['id']}: its coverage never falls: {cells[:20]}")
     # Coverage matrix.
     cov = data["coverage"]
     cells = dom.find("td", "cell")
