@@ -8,7 +8,7 @@ finding of the simulation, and its tape replays the crash exactly (issue 11).
    and exit status), after printing CRASH with the tape it wrote and the replay command;
 2. `wsafault replay` of that tape, and of every stored crash tape (--tape), dies the same way and
    says so (CRASH during the replay), instead of dying silently;
-3. the unmutated table replays the same tape with mutant none without a crash: the crash is the
+3. the unmutated table replays the same tape with mutant none cleanly (no crash, no violation): the crash is the
    planted bug's.
 """
 import argparse
