@@ -41,8 +41,13 @@ int main(int argc, char** argv) {
 #else
   const char* mutants = "no planted bugs (WSAFAULT_MUTANTS=OFF)";
 #endif
+#if defined(WSAFAULT_NO_SIM_HOOKS)
+  const char* hooks = "the production library (simulation hooks compiled out)";
+#else
+  const char* hooks = "the library with the simulation's hooks (one test of g_hooks per seam)";
+#endif
   benchmark::AddCustomContext("wsafault_build",
-                              std::string(WSAF_BENCH_BUILD_TYPE) + ", " + mutants);
+                              std::string(WSAF_BENCH_BUILD_TYPE) + ", " + mutants + ", " + hooks);
 
   wsaf_bench::RegisterPairBenchmarks();
   wsaf_bench::RegisterPeerBenchmarks();

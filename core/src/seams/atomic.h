@@ -61,7 +61,12 @@ bool SimStoreBuffered(const Access& a, void* object, uint64_t bits, ApplyStore a
 
 class Hooks;
 extern Hooks* g_hooks;  // seams.h: null in production
+#if defined(WSAFAULT_NO_SIM_HOOKS)
+// The production library (CMake WSAFAULT_PRODUCTION_LIB): no simulation can attach.
+constexpr bool Simulated() { return false; }
+#else
 inline bool Simulated() { return __builtin_expect(g_hooks != nullptr, 0); }
+#endif
 
 // Always inlined: each caller keeps its own instrumentation (under TSan-in-sim the simulation's
 // files are uninstrumented; an out-of-line copy shared with the table would hide its atomics).
