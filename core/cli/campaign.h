@@ -83,6 +83,9 @@ uint64_t StageSeed(uint64_t campaign_seed, const std::string& stage_id, uint64_t
 enum class Group { kSimRandom, kSimPct, kFuzzing, kStressAsan, kStressTsan, kSimTsan, kSimPos };
 const char* GroupName(Group g);  // "sim random", "sim PCT", "fuzzing", "stress+ASan", ...
 const char* GroupId(Group g);    // "sim-random", ...
+bool IsSimGroup(Group g);        // a stage of `wsafault sim` runs (in process or a child)
+// The --strategy of a simulation stage: "pos", "pct:<depth>", else "random" (the TSan lane).
+std::string SimStrategy(Group g, int pct_depth);
 
 enum class State { kWaiting, kRunning, kDone, kFound, kSkipped, kError };
 const char* StateName(State s);

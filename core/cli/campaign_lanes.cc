@@ -167,9 +167,7 @@ std::vector<std::string> ChildLane::SimArgs(const Stage& s, double budget, std::
   // The in-process stages moved here after a crash (campaign_zoo.cc) keep their strategy and
   // memory model; the TSan lane runs a random walk under SC (its build refuses TSO).
   const bool tsan = s.group == Group::kSimTsan;
-  const std::string strategy = s.group == Group::kSimPct   ? "pct:" + std::to_string(opt_.pct_depth)
-                               : s.group == Group::kSimPos ? "pos"
-                                                           : "random";
+  const std::string strategy = SimStrategy(s.group, opt_.pct_depth);
   std::vector<std::string> argv = {s.program, "sim", "--scenario", scenario, "--strategy", strategy, "--seed",
                                    std::to_string(StageSeed(opt_.seed, s.id, 0) % 1'000'000'000ull), "--out", cwd_};
   if (opt_.runs_per_stage > 0) {
@@ -192,8 +190,7 @@ bool ChildLane::Begin(int index, double budget, std::string* error) {
     s = board_->stages[index];
   }
   fuzz_ = s.group == Group::kFuzzing;
-  sim_ = s.group == Group::kSimTsan || s.group == Group::kSimRandom || s.group == Group::kSimPct ||
-         s.group == Group::kSimPos;
+  sim_ = IsSimGroup(s.group);
   cwd_ = JoinPath(work_dir_, s.id);
   std::error_code ec;
   fs::create_directories(cwd_, ec);

@@ -50,6 +50,16 @@ const char* StateName(State s) {
   return "?";
 }
 
+bool IsSimGroup(Group g) {
+  return g == Group::kSimRandom || g == Group::kSimPct || g == Group::kSimPos || g == Group::kSimTsan;
+}
+
+std::string SimStrategy(Group g, int pct_depth) {
+  if (g == Group::kSimPos) return "pos";
+  if (g == Group::kSimPct) return "pct:" + std::to_string(pct_depth);
+  return "random";
+}
+
 namespace {
 
 Stage MakeStage(std::string id, std::string title, Group g, int lane, double weight, std::string unit) {

@@ -189,7 +189,7 @@ bool SimStage::Run() {
   {
     BoardLock lock(&board->mu);
     Group g = board->stages[index].group;
-    spec = g == Group::kSimRandom ? "random" : g == Group::kSimPos ? "pos" : "pct:" + std::to_string(opt.pct_depth);
+    spec = SimStrategy(g, opt.pct_depth);
     id = board->stages[index].id;
   }
   names = ScenariosFor(opt, mutant, spec == "random");
