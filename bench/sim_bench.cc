@@ -23,6 +23,7 @@ void BM_SimRun_Standard(benchmark::State& state) {
     decisions += r.decisions;
     steps += r.steps;
     benchmark::DoNotOptimize(r.violation);
+    wsaf::sim::RecycleRun(std::move(r));
   }
   state.SetItemsProcessed(static_cast<int64_t>(run));
   state.counters["decisions_per_s"] =

@@ -14,6 +14,9 @@ if(WSAFAULT_ASAN OR WSAFAULT_FUZZ)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+  # Every translation unit agrees that fibers are ASan fibers (their default stack size), also
+  # the simulator's, which the CLI may build without ASan (core/CMakeLists.txt).
+  add_compile_definitions(WSAF_SIM_FIBER_ASAN=1)
 endif()
 if(WSAFAULT_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)

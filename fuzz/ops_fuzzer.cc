@@ -57,7 +57,7 @@ bool EnvFlag(const char* name, bool fallback) {
 
 // The checker's model coverage, one libFuzzer counter per cell.
 using Cov = decltype(sim::RunResult::coverage);
-constexpr std::size_t kCallCells = std::tuple_size<decltype(Cov::calls)>::value;
+constexpr std::size_t kCallCells = wsaf::check::CallCells::kCells;
 constexpr std::size_t kTransitionCells = std::tuple_size<decltype(Cov::transitions)>::value;
 constexpr std::size_t kMessageCells = std::tuple_size<decltype(Cov::message_errors)>::value;
 __attribute__((used, section("__libfuzzer_extra_counters")))
@@ -89,7 +89,8 @@ WSAFAULT_NO_COVERAGE void ExportCells(const std::array<uint32_t, N>& cells, std:
 }
 
 void ExportModelCoverage(const Cov& c) {
-  ExportCells(c.calls, 0);
+  // A run's call cells are a short list (coverage.h): only the cells it reached are written.
+  c.calls.ForEachNonZero([](int cell, uint32_t n) { g_model_counters[cell] = Bucket(n); });
   ExportCells(c.transitions, kCallCells);
   ExportCells(c.message_errors, kCallCells + kTransitionCells);
 }

@@ -247,6 +247,7 @@ bool SimStage::Loop(CrashRecorder* recorder) {
         Capture(k, r, now);
         return true;
       }
+      sim::RecycleRun(std::move(r));
       if (now - last_publish >= kPublishEvery) {
         Publish(now, names[k]);
         last_publish = now;

@@ -313,6 +313,7 @@ int RunSimCommand(int argc, char** argv) {
       PrintSummary(a, t, Now() - start);
       return 1;
     }
+    wsaf::sim::RecycleRun(std::move(r));
     double now = Now();
     if (!a.quiet && now - last_progress >= 1.0) {
       last_progress = now;

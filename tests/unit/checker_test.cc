@@ -1116,18 +1116,22 @@ TEST(CoverageTest, SitesOnlyCellsAreReachableWhenEveryAtomicIsAPoint) {
   EXPECT_TRUE(merged.atomic_points);
 }
 
-TEST(CoverageTest, MergeKeepsEveryCellPastTheTouchedList) {
-  // More distinct cells than Coverage::kTouchedMax: the merge falls back to a full scan.
+TEST(CoverageTest, MergeKeepsEveryCellPastTheSparseList) {
+  // More distinct cells than CallCells::kSparseMax: the cells move to the dense table.
   Coverage many, few, total;
   int n = 0;
-  for (int call = 0; call < kApiCalls && n <= Coverage::kTouchedMax + 10; ++call) {
-    for (int cond = 0; cond < kConditions && n <= Coverage::kTouchedMax + 10; ++cond, ++n) {
+  for (int call = 0; call < kApiCalls && n <= CallCells::kSparseMax + 10; ++call) {
+    for (int cond = 0; cond < kConditions && n <= CallCells::kSparseMax + 10; ++cond, ++n) {
       many.CountCall(static_cast<ApiCall>(call), static_cast<Condition>(cond), 0);
     }
   }
   few.CountCall(ApiCall::kCancel, Condition::kQueued, WSAEALREADY);
+  EXPECT_TRUE(many.calls.dense());
+  EXPECT_FALSE(few.calls.dense());
   total.Merge(few);
+  EXPECT_FALSE(total.calls.dense());
   total.Merge(many);
+  EXPECT_TRUE(total.calls.dense());
   total.Merge(few);
   EXPECT_EQ(total.DistinctCalls(), many.DistinctCalls() + 1);
   EXPECT_EQ(total.CallCount(ApiCall::kCancel, Condition::kQueued, WSAEALREADY), 2u);

@@ -146,7 +146,7 @@ struct hostent* wsaf_gethostbyname(const char* name) {
     wsaf::SetError(error);
     return nullptr;
   }
-  t.blocking_result.resize(wsaf::kBlockingResultBytes);
+  if (!t.blocking_result) t.blocking_result.reset(new char[wsaf::kBlockingResultBytes]);
   HWND hwnd = e.windows.Create(/*internal=*/true);
   std::shared_ptr<wsaf::Window> w = e.windows.Find(hwnd);
   wsaf::RequestArgs args;
@@ -154,8 +154,8 @@ struct hostent* wsaf_gethostbyname(const char* name) {
   args.hwnd = hwnd;
   args.msg = wsaf::kBlockingMsg;
   args.name = name;
-  args.buf = t.blocking_result.data();
-  args.buflen = static_cast<int>(t.blocking_result.size());
+  args.buf = t.blocking_result.get();
+  args.buflen = static_cast<int>(wsaf::kBlockingResultBytes);
   args.internal = true;  // the application never sees this handle: it cannot cancel it
   HANDLE h = wsaf::StartRequest(args, 0);
   LPARAM reply = 0;
@@ -173,7 +173,7 @@ struct hostent* wsaf_gethostbyname(const char* name) {
     wsaf::SetError(error);
     return nullptr;
   }
-  return reinterpret_cast<struct hostent*>(t.blocking_result.data());
+  return reinterpret_cast<struct hostent*>(t.blocking_result.get());
 }
 
 }  // extern "C"

@@ -56,14 +56,63 @@ std::string OutcomeSlotName(int slot) {
   return OutcomeName(kSlotOutcomes[slot]);
 }
 
+uint32_t CallCells::operator[](int cell) const {
+  if (!dense_.empty()) return dense_[cell];
+  for (int i = 0; i < n_; ++i) {
+    if (cell_[i] == cell) return count_[i];
+  }
+  return 0;
+}
+
+void CallCells::Add(int cell, uint64_t by) {
+  if (by == 0) return;
+  if (dense_.empty()) {
+    for (int i = 0; i < n_; ++i) {
+      if (cell_[i] == cell) {
+        Bump(&count_[i], by);
+        return;
+      }
+    }
+    if (n_ < kSparseMax) {
+      cell_[n_] = static_cast<uint16_t>(cell);
+      count_[n_] = 0;
+      Bump(&count_[n_], by);
+      ++n_;
+      return;
+    }
+    MakeDense();
+  }
+  Bump(&dense_[cell], by);
+}
+
+void CallCells::MakeDense() {
+  dense_.assign(kCells, 0);
+  for (int i = 0; i < n_; ++i) dense_[cell_[i]] = count_[i];
+  n_ = 0;
+}
+
+void CallCells::Merge(const CallCells& other) {
+  if (other.dense_.empty()) {
+    for (int i = 0; i < other.n_; ++i) Add(other.cell_[i], other.count_[i]);
+    return;
+  }
+  if (dense_.empty()) MakeDense();
+  // Two dense tables: a saturating add the compiler vectorises beats a branch per cell.
+  for (int i = 0; i < kCells; ++i) {
+    uint64_t sum = uint64_t{dense_[i]} + other.dense_[i];
+    dense_[i] = static_cast<uint32_t>(std::min<uint64_t>(sum, std::numeric_limits<uint32_t>::max()));
+  }
+}
+
+int CallCells::NonZero() const {
+  int n = 0;
+  ForEachNonZero([&n](int, uint32_t) { ++n; });
+  return n;
+}
+
 void Coverage::CountCall(ApiCall call, Condition condition, int outcome) {
   if (call == ApiCall::kCount || condition == Condition::kCount) return;
-  int cell = CallCell(call, condition, outcome);
-  if (calls[cell] == 0 && touched_count <= kTouchedMax) {
-    if (touched_count < kTouchedMax) touched[touched_count] = static_cast<uint16_t>(cell);
-    ++touched_count;  // kTouchedMax + 1: the list overflowed
-  }
-  Bump(&calls[cell], 1);
+  calls.Add(CallCell(call, condition, outcome), 1);
   ++calls_checked;
 }
 
@@ -90,8 +139,6 @@ uint32_t Coverage::TransitionCount(ModelState from, ModelState to) const {
 namespace {
 template <std::size_t N>
 void MergeCells(std::array<uint32_t, N>* into, const std::array<uint32_t, N>& from) {
-  // Runs merge one by one (thousands a second) and hit a few dozen of 12,000 cells: a
-  // saturating add the compiler vectorises beats a branch per cell.
   for (std::size_t i = 0; i < N; ++i) {
     uint64_t sum = uint64_t{(*into)[i]} + from[i];
     (*into)[i] = static_cast<uint32_t>(std::min<uint64_t>(sum, std::numeric_limits<uint32_t>::max()));
@@ -100,19 +147,7 @@ void MergeCells(std::array<uint32_t, N>* into, const std::array<uint32_t, N>& fr
 }  // namespace
 
 void Coverage::Merge(const Coverage& other) {
-  if (other.touched_count <= kTouchedMax && touched_count <= kTouchedMax) {
-    for (int i = 0; i < other.touched_count; ++i) {
-      uint16_t cell = other.touched[i];
-      if (calls[cell] == 0 && touched_count <= kTouchedMax) {
-        if (touched_count < kTouchedMax) touched[touched_count] = cell;
-        ++touched_count;
-      }
-      Bump(&calls[cell], other.calls[cell]);
-    }
-  } else {
-    MergeCells(&calls, other.calls);
-    touched_count = kTouchedMax + 1;
-  }
+  calls.Merge(other.calls);
   MergeCells(&transitions, other.transitions);
   MergeCells(&message_errors, other.message_errors);
   events += other.events;
@@ -161,7 +196,7 @@ std::string Coverage::ToText() const {
   return s;
 }
 
-int Coverage::DistinctCalls() const { return NonZero(calls); }
+int Coverage::DistinctCalls() const { return calls.NonZero(); }
 int Coverage::DistinctTransitions() const { return NonZero(transitions); }
 int Coverage::DistinctMessageErrors() const { return NonZero(message_errors); }
 

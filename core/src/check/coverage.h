@@ -49,18 +49,52 @@ struct CoverageEntry {
   uint64_t count = 0;
 };
 
+// The call cells of a Coverage: [call][condition][outcome slot], 12,000 of them. A run reaches
+// a few dozen, and every run's coverage is built, copied and merged (thousands a second, and
+// under ASan every fresh 48 KiB array is page faults and shadow poisoning): so the cells are a
+// short list of (cell, count) in the order first reached, until more than kSparseMax are
+// reached; then they move to a dense array on the heap for good.
+// invariant: dense_ is empty or holds kCells counters; when empty, the first n_ entries of
+// cell_/count_ are the nonzero cells, each once.
+class CallCells {
+ public:
+  static constexpr int kCells = kApiCalls * kConditions * kOutcomeSlots;
+  static constexpr int kSparseMax = 128;
+  static_assert(kCells <= 65536, "a sparse entry holds its cell index in 16 bits");
+
+  uint32_t operator[](int cell) const;
+  static constexpr std::size_t size() { return kCells; }
+  // Adds `by` to a cell, saturating at UINT32_MAX.
+  void Add(int cell, uint64_t by);
+  void Merge(const CallCells& other);
+  // f(cell, count) for each nonzero cell: in the order first reached while sparse, else by index.
+  template <typename F>
+  void ForEachNonZero(F f) const {
+    if (dense_.empty()) {
+      for (int i = 0; i < n_; ++i) f(static_cast<int>(cell_[i]), count_[i]);
+      return;
+    }
+    for (int i = 0; i < kCells; ++i) {
+      if (dense_[i] != 0) f(i, dense_[i]);
+    }
+  }
+  int NonZero() const;
+  bool dense() const { return !dense_.empty(); }
+
+ private:
+  void MakeDense();
+
+  std::array<uint16_t, kSparseMax> cell_{};
+  std::array<uint32_t, kSparseMax> count_{};
+  int n_ = 0;
+  std::vector<uint32_t> dense_;
+};
+
 struct Coverage {
   // invariant: counters saturate at UINT32_MAX rather than wrap.
-  std::array<uint32_t, kApiCalls * kConditions * kOutcomeSlots> calls{};
+  CallCells calls;
   std::array<uint32_t, kModelStates * kModelStates> transitions{};
   std::array<uint32_t, kRequestKinds * kOutcomeSlots> message_errors{};  // [kind][slot]
-  // Which call cells are nonzero, while there are at most kTouchedMax of them (a run reaches a
-  // few dozen): Merge() then adds those alone instead of scanning 12,000 cells per run.
-  // invariant: touched_count <= kTouchedMax lists every nonzero call cell; more: unknown.
-  static constexpr int kTouchedMax = 128;
-  static_assert(kApiCalls * kConditions * kOutcomeSlots <= 65536, "touched holds cell indexes in 16 bits");
-  std::array<uint16_t, kTouchedMax> touched{};
-  int touched_count = 0;
   uint64_t events = 0;         // events checked
   uint64_t calls_checked = 0;  // API calls judged against the model
   uint64_t messages = 0;       // completion messages checked

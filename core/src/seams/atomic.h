@@ -12,9 +12,9 @@
 // its memory model:
 //   - sc: the operation runs at once (fibers on one OS thread are sequentially consistent);
 //   - tso (x86-TSO, Sewell et al. CACM 2010): a relaxed or release store waits in the thread's
-//     store buffer (StoreBuffered returns true, and Apply writes it later, when the tape says it
+//     store buffer (AtomicStore returns true, and Apply writes it later, when the tape says it
 //     drains); a load first reads the thread's own newest buffered store to the same object
-//     (LoadBuffered), else memory; seq_cst stores, every RMW and seq_cst fences drain the
+//     (AtomicLoad), else memory; seq_cst stores, every RMW and seq_cst fences drain the
 //     thread's buffer first (they are locked instructions or mfence on x86).
 // The real operation then still runs on the std::atomic (with its own memory order), so
 // ThreadSanitizer sees every atomic with its ordering, also between simulated threads.
@@ -52,12 +52,14 @@ struct Access {
 using ApplyStore = void (*)(void* object, uint64_t bits, std::memory_order order);
 
 // The simulation's side (implemented by the scheduler through seam::Hooks, seams.cc).
-// SimAccess: the scheduling point and, for a seq_cst store, an RMW or a seq_cst fence, the drain.
+// SimAccess (an RMW or a fence): the scheduling point and, for an RMW or a seq_cst fence, the
+// drain.
 void SimAccess(const Access& a);
-// After SimAccess for a load: true with the thread's own newest buffered store to `a.object`.
-bool SimLoadBuffered(const Access& a, uint64_t* bits);
-// After SimAccess for a store: true when the memory model buffered it (Apply writes it later).
-bool SimStoreBuffered(const Access& a, void* object, uint64_t bits, ApplyStore apply);
+// A load: the point, then true with the thread's own newest buffered store to `a.object`.
+bool SimAccessLoad(const Access& a, uint64_t* bits);
+// A store: the point (and the drain of a seq_cst one), then true when the memory model
+// buffered it (Apply writes it later).
+bool SimAccessStore(const Access& a, void* object, uint64_t bits, ApplyStore apply);
 
 class Hooks;
 extern Hooks* g_hooks;  // seams.h: null in production
@@ -162,15 +164,11 @@ class Atomic {
   // seams' branches and the inlining they cost, spread over the start and cancel paths).
   __attribute__((noinline, cold)) bool SimLoad(std::memory_order mo, const char* file, const char* func, int line,
                                                uint64_t* bits) const {
-    Access acc{&a_, AtomicOp::kLoad, mo, file, func, line};
-    SimAccess(acc);
-    return SimLoadBuffered(acc, bits);
+    return SimAccessLoad(Access{&a_, AtomicOp::kLoad, mo, file, func, line}, bits);
   }
   __attribute__((noinline, cold)) bool SimStore(uint64_t bits, std::memory_order mo, const char* file,
                                                 const char* func, int line) {
-    Access acc{&a_, AtomicOp::kStore, mo, file, func, line};
-    SimAccess(acc);
-    return SimStoreBuffered(acc, this, bits, &Apply);
+    return SimAccessStore(Access{&a_, AtomicOp::kStore, mo, file, func, line}, this, bits, &Apply);
   }
   __attribute__((noinline, cold)) void SimRmw(AtomicOp op, std::memory_order mo, const char* file, const char* func,
                                               int line) const {

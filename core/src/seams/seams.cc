@@ -59,9 +59,9 @@ const char* MemoryOrderName(std::memory_order mo) {
 }
 
 void SimAccess(const Access& a) { g_hooks->Atomic(a); }
-bool SimLoadBuffered(const Access& a, uint64_t* bits) { return g_hooks->LoadBuffered(a, bits); }
-bool SimStoreBuffered(const Access& a, void* object, uint64_t bits, ApplyStore apply) {
-  return g_hooks->StoreBuffered(a, object, bits, apply);
+bool SimAccessLoad(const Access& a, uint64_t* bits) { return g_hooks->AtomicLoad(a, bits); }
+bool SimAccessStore(const Access& a, void* object, uint64_t bits, ApplyStore apply) {
+  return g_hooks->AtomicStore(a, object, bits, apply);
 }
 
 int64_t NowMs() {

@@ -16,6 +16,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -56,7 +57,10 @@ struct ThreadState {
   bool cancel_blocking = false;     // WSACancelBlockingCall was called from the hook
   FARPROC blocking_hook = nullptr;  // null: the default hook
   uint32_t hook_epoch = 0;          // the session the hook was set in; older hooks are void
-  std::vector<char> blocking_result;  // wsaf_gethostbyname's result
+  // wsaf_gethostbyname's result, allocated by its first call and never zeroed (the packer writes
+  // every byte the caller may read; each simulated run's threads are new, and zeroing 64 KiB
+  // per thread was a tenth of a run's instructions).
+  std::unique_ptr<char[]> blocking_result;
 };
 
 class Hooks {
@@ -73,9 +77,12 @@ class Hooks {
   virtual ThreadState* CurrentThreadState() = 0;
   // seam::Atomic (atomic.h): the scheduling point before an atomic operation, and the memory
   // model's store buffer. A seq_cst store, an RMW or a seq_cst fence drains the caller's buffer.
+  // Atomic: an RMW or a fence. AtomicLoad: the point, then true with the caller's own newest
+  // buffered store to a.object. AtomicStore: the point, then true when the memory model
+  // buffered the store (apply writes it when it drains). One call per operation.
   virtual void Atomic(const Access& a) = 0;
-  virtual bool LoadBuffered(const Access& a, uint64_t* bits) = 0;
-  virtual bool StoreBuffered(const Access& a, void* object, uint64_t bits, ApplyStore apply) = 0;
+  virtual bool AtomicLoad(const Access& a, uint64_t* bits) = 0;
+  virtual bool AtomicStore(const Access& a, void* object, uint64_t bits, ApplyStore apply) = 0;
   // A locked instruction or a system call (a seam mutex, a wait, a wake): drains the caller's
   // store buffer.
   virtual void Drain() = 0;

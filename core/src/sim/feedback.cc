@@ -90,13 +90,7 @@ void CollectPreemptionPairs(const std::vector<Preemption>& ps, std::vector<uint6
 
 void CollectFeatures(const RunResult& r, std::vector<uint64_t>* out) {
   const check::Coverage& c = r.coverage;
-  if (c.touched_count <= check::Coverage::kTouchedMax) {
-    for (int i = 0; i < c.touched_count; ++i) out->push_back(Key(FeatureClass::kCall, c.touched[i]));
-  } else {
-    for (std::size_t i = 0; i < c.calls.size(); ++i) {
-      if (c.calls[i] != 0) out->push_back(Key(FeatureClass::kCall, i));
-    }
-  }
+  c.calls.ForEachNonZero([out](int cell, uint32_t) { out->push_back(Key(FeatureClass::kCall, cell)); });
   for (std::size_t i = 0; i < c.transitions.size(); ++i) {
     if (c.transitions[i] != 0) out->push_back(Key(FeatureClass::kTransition, i));
   }
@@ -119,6 +113,8 @@ int FeatureSet::Add(const std::vector<uint64_t>& features) {
 }
 
 void ObserveNextRun(RunObserver* observer) { t_observer = observer; }
+
+bool RunIsObserved() { return t_observer != nullptr; }
 
 void DeliverRunFeedback(const RunResult& result) {
   RunObserver* o = t_observer;

@@ -59,6 +59,9 @@ class RunObserver {
 };
 // A strategy calls this from NewExecution to see the result of the run it is about to make.
 void ObserveNextRun(RunObserver* observer);
+// True between ObserveNextRun and DeliverRunFeedback: the run's result will be looked at
+// whole (the runner keeps its preemption record only then, or for a replay).
+bool RunIsObserved();
 // The runner calls this after each RunOnce; it clears the registration.
 void DeliverRunFeedback(const RunResult& result);
 

@@ -21,7 +21,7 @@ namespace {
 // alone (a 1.1 hook loop waiting out a 30 s timeout, say), so its step budget is larger.
 constexpr uint64_t kAtomicPointsStepFactor = 4;
 
-RunResult Execute(const RunSettings& given, Strategy* strategy) {
+RunResult Execute(const RunSettings& given, Strategy* strategy, bool keep_preemptions) {
   RunSettings settings = given;
   if (settings.atomic_points) settings.scenario.max_steps *= kAtomicPointsStepFactor;
   SchedulerOptions opts;
@@ -29,6 +29,7 @@ RunResult Execute(const RunSettings& given, Strategy* strategy) {
   opts.record_step_hashes = settings.step_hashes;
   opts.memory = settings.memory;
   opts.atomic_points = settings.atomic_points;
+  opts.record_preemptions = keep_preemptions;
   Scheduler scheduler(strategy, opts);
   RunResult result;
   {
@@ -57,11 +58,11 @@ RunResult Execute(const RunSettings& given, Strategy* strategy) {
     result.coverage.atomic_points = settings.atomic_points;
     result.run = std::move(world.run());
   }
-  result.tape = scheduler.tape();
-  result.step_hashes = scheduler.step_hashes();
+  result.tape = scheduler.TakeTape();
+  result.step_hashes = scheduler.TakeStepHashes();
   result.steps = scheduler.steps();
   result.decisions = scheduler.decisions();
-  result.preemptions = scheduler.preemptions();
+  result.preemptions = scheduler.TakePreemptions();
   result.buffered_stores = scheduler.buffered_stores();
   return result;
 }
@@ -70,15 +71,17 @@ RunResult Execute(const RunSettings& given, Strategy* strategy) {
 
 RunResult RunOnce(const RunSettings& settings, Strategy* strategy, uint64_t run_index) {
   strategy->NewExecution(run_index);
-  RunResult result = Execute(settings, strategy);
+  RunResult result = Execute(settings, strategy, RunIsObserved());
   DeliverRunFeedback(result);  // to the strategy that asked for it (feedback.h)
   return result;
 }
 
+void RecycleRun(RunResult&& r) { KeepSpareEvents(std::move(r.run.events)); }
+
 RunResult ReplayTape(const RunSettings& settings, const std::vector<uint8_t>& tape) {
   std::unique_ptr<Strategy> replay = MakeReplayStrategy(tape);
   replay->NewExecution(0);
-  return Execute(settings, replay.get());
+  return Execute(settings, replay.get(), /*keep_preemptions=*/true);
 }
 
 std::vector<uint8_t> ShrinkTape(const RunSettings& settings, const std::vector<uint8_t>& tape,

@@ -25,7 +25,9 @@ struct RunResult {
   uint64_t decisions = 0;
   Run run;                           // the event log
   check::Coverage coverage;
-  std::vector<Preemption> preemptions;  // where each thread was switched away from
+  // Where each thread was switched away from: kept by replays (ReplayTape) and by runs a
+  // strategy observes (feedback.h); empty otherwise.
+  std::vector<Preemption> preemptions;
   uint64_t buffered_stores = 0;         // kTso: stores that went through a store buffer
 };
 
@@ -40,6 +42,9 @@ struct RunSettings {
 
 // One execution with `strategy` (its NewExecution(run_index) is called here).
 RunResult RunOnce(const RunSettings& settings, Strategy* strategy, uint64_t run_index);
+// Done with `r`: its big buffers serve the next run on this thread (World's event log) instead
+// of going back to the allocator. Optional; a loop of RunOnce calls should.
+void RecycleRun(RunResult&& r);
 // One execution that answers every decision from `tape`.
 RunResult ReplayTape(const RunSettings& settings, const std::vector<uint8_t>& tape);
 

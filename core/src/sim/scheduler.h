@@ -40,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "seams/seams.h"
@@ -75,6 +76,9 @@ struct SchedulerOptions {
   bool atomic_points = false;  // every seam::Atomic operation is a scheduling point
   uint64_t max_steps = 200000;
   bool record_tape = true;
+  // Keep the list of preemptions (for replays and feedback-driven strategies; a run nobody
+  // looks at whole does not pay for it: under ASan its growth was a tenth of a run's time).
+  bool record_preemptions = true;
   bool record_step_hashes = false;  // for the determinism audit
   // Which fault sites may fire this run (BUGGIFY): bit i = seam::FaultSite i.
   uint32_t enabled_faults = 0;
@@ -107,6 +111,10 @@ class Scheduler : public seam::Hooks {
   uint64_t decisions() const { return decisions_; }
   const std::vector<uint8_t>& tape() const { return tape_; }
   const std::vector<uint64_t>& step_hashes() const { return step_hashes_; }
+  // After Run(): hands the records over (the run's result keeps them; no copy per run).
+  std::vector<uint8_t> TakeTape() { return std::move(tape_); }
+  std::vector<uint64_t> TakeStepHashes() { return std::move(step_hashes_); }
+  std::vector<Preemption> TakePreemptions() { return std::move(preemptions_); }
   // Every switch away from a thread that could have gone on, in order (with record_tape).
   const std::vector<Preemption>& preemptions() const { return preemptions_; }
   uint64_t buffered_stores() const { return buffered_stores_; }
@@ -125,8 +133,8 @@ class Scheduler : public seam::Hooks {
   bool Fault(seam::FaultSite site) override;
   seam::ThreadState* CurrentThreadState() override;
   void Atomic(const seam::Access& a) override;
-  bool LoadBuffered(const seam::Access& a, uint64_t* bits) override;
-  bool StoreBuffered(const seam::Access& a, void* object, uint64_t bits, seam::ApplyStore apply) override;
+  bool AtomicLoad(const seam::Access& a, uint64_t* bits) override;
+  bool AtomicStore(const seam::Access& a, void* object, uint64_t bits, seam::ApplyStore apply) override;
   void Drain() override;
   bool SetCodeUnderTest(bool on) override;
 
@@ -135,10 +143,13 @@ class Scheduler : public seam::Hooks {
   class Inside;
   enum class ThreadStatus : uint8_t { kRunnable, kWaiting, kFinished };
 
+  static constexpr std::size_t kMaskThreads = 64;
   static void FiberEntry(void* arg);
+  void SetStatus(Thread* t, ThreadStatus s);  // keeps runnable_mask_
   void Park();                  // from a fiber: back to the scheduler loop
   int PickNext(bool current_runnable);
   void SchedulePoint();         // a point of the current thread: drains, then who goes next
+  void AtomicPoint(const seam::Access& a);  // an atomic's point (the caller is Inside)
   void OfferDrains();           // kTso: the current thread's drain decision
   void DrainAllBuffers();
   bool AdvanceClock();          // wakes the earliest timed waiters; false if there are none
@@ -148,6 +159,8 @@ class Scheduler : public seam::Hooks {
   SchedulerOptions options_;
   std::vector<std::unique_ptr<Thread>> threads_;
   std::vector<int> runnable_scratch_;
+  // invariant: bit i set iff thread i < kMaskThreads is runnable.
+  uint64_t runnable_mask_ = 0;
   int current_ = -1;
   int pending_next_ = -1;  // chosen by a Point() that parked its thread
   uint64_t steps_ = 0;

@@ -76,7 +76,16 @@ std::unique_ptr<Strategy> MakeReplayStrategy(std::vector<uint8_t> tape);
 class Tape {
  public:
   static int Width(uint32_t n) { return n <= 256 ? 1 : (n <= 65536 ? 2 : 4); }
-  static void Append(std::vector<uint8_t>* tape, uint32_t n, uint32_t value);
+  // Inline for the one-byte case (nearly every decision: it runs twice per decision, for the
+  // scheduler's tape and for the crash recorder's).
+  static void Append(std::vector<uint8_t>* tape, uint32_t n, uint32_t value) {
+    if (n <= 256) {
+      tape->push_back(static_cast<uint8_t>(value));
+      return;
+    }
+    AppendWide(tape, n, value);
+  }
+  static void AppendWide(std::vector<uint8_t>* tape, uint32_t n, uint32_t value);
   // Reads the next decision; 0 when the tape has run out.
   static uint32_t Read(const std::vector<uint8_t>& tape, std::size_t* pos, uint32_t n);
 };

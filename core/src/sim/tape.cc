@@ -44,7 +44,7 @@ class ReplayStrategy : public Strategy {
 
 }  // namespace
 
-void Tape::Append(std::vector<uint8_t>* tape, uint32_t n, uint32_t value) {
+void Tape::AppendWide(std::vector<uint8_t>* tape, uint32_t n, uint32_t value) {
   int width = Width(n);
   for (int i = 0; i < width; ++i) tape->push_back(static_cast<uint8_t>(value >> (8 * i)));
 }

@@ -16,7 +16,15 @@ constexpr const char* kSimFaultNames[] = {
 };
 static_assert(sizeof(kSimFaultNames) / sizeof(kSimFaultNames[0]) ==
               static_cast<int>(SimFault::kCount));
+thread_local std::vector<Event> t_spare_events;
+
 }  // namespace
+
+void KeepSpareEvents(std::vector<Event>&& events) {
+  if (events.capacity() <= t_spare_events.capacity()) return;
+  events.clear();
+  t_spare_events = std::move(events);
+}
 
 const char* SimFaultName(SimFault f) {
   int i = static_cast<int>(f);
@@ -126,6 +134,9 @@ World::World(const ScenarioConfig& config, Scheduler* scheduler)
   const std::size_t ops = static_cast<std::size_t>(config.app_threads) * config.ops_per_thread;
   const std::size_t events = std::min<std::size_t>(ops * 4 + 64, 4096);
   const std::size_t requests = std::min<std::size_t>(ops + 8, 1024);
+  run_.events = std::move(t_spare_events);
+  t_spare_events = std::vector<Event>();
+  run_.events.clear();
   run_.events.reserve(events);
   run_.buffers.reserve(requests);
   issued_.reserve(requests);

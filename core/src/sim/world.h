@@ -72,6 +72,11 @@ std::vector<std::string> CoverageScenarioNames();
 
 class SimResolver;
 
+// The event log of a finished run, kept for the next World made on this OS thread (its
+// storage, cleared): under ASan a fresh 30 KiB log per run meant page faults and a malloc
+// fill every run. RecycleRun (runner.h) is the way in.
+void KeepSpareEvents(std::vector<Event>&& events);
+
 class World {
  public:
   World(const ScenarioConfig& config, Scheduler* scheduler);
