@@ -115,7 +115,7 @@ class Scheduler : public seam::Hooks {
   std::vector<uint8_t> TakeTape() { return std::move(tape_); }
   std::vector<uint64_t> TakeStepHashes() { return std::move(step_hashes_); }
   std::vector<Preemption> TakePreemptions() { return std::move(preemptions_); }
-  // Every switch away from a thread that could have gone on, in order (with record_tape).
+  // Every switch away from a thread that could have gone on, in order (with record_preemptions).
   const std::vector<Preemption>& preemptions() const { return preemptions_; }
   uint64_t buffered_stores() const { return buffered_stores_; }
   // The unfinished threads: waiting or runnable, and the last scheduling point each met.
