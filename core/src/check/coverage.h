@@ -63,7 +63,6 @@ class CallCells {
   static_assert(kCells <= 65536, "a sparse entry holds its cell index in 16 bits");
 
   uint32_t operator[](int cell) const;
-  static constexpr std::size_t size() { return kCells; }
   // Adds `by` to a cell, saturating at UINT32_MAX.
   void Add(int cell, uint64_t by);
   void Merge(const CallCells& other);
