@@ -102,11 +102,17 @@ void Outcomes::Report(benchmark::State& state) const {
   state.counters["too_late"] = too_late / n;
   state.counters["already_done"] = already_done / n;
   if (invalid != 0) state.counters["invalid"] = invalid / n;
+  if (canceled != 0) state.counters["freed_at_once"] = static_cast<double>(freed_at_once) / canceled;
 }
 
 void CancelAndCount(HANDLE h, Outcomes* out) {
   if (WSACancelAsyncRequest(h) == 0) {
     ++out->canceled;
+    // A cancel that won before the resolver claimed the request freed its slot itself (FREE);
+    // after the claim the slot waits CANCELED for the resolver (a racy look: the resolver may
+    // have reclaimed it already, so this counts at most the cancels that freed at once).
+    uint32_t index = wsaf::TaskTable::IndexOf(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(h)));
+    if (BenchEnv::Get().table().StateOfSlot(index) == wsaf::SlotState::kFree) ++out->freed_at_once;
     return;
   }
   if (WSAGetLastError() != WSAEALREADY) {

@@ -77,8 +77,12 @@ struct Outcomes {
   uint64_t too_late = 0;
   uint64_t already_done = 0;
   uint64_t invalid = 0;
+  // Of `canceled`: the slot was FREE right after the cancel (freed by the cancel itself, before
+  // the resolver claimed the request; at most, see CancelAndCount).
+  uint64_t freed_at_once = 0;
   uint64_t total() const { return canceled + too_late + already_done + invalid; }
-  // Counters as fractions of the cancels attempted; `invalid` only when nonzero.
+  // Counters as fractions of the cancels attempted (`freed_at_once`: of the cancels that won);
+  // `invalid` only when nonzero.
   void Report(benchmark::State& state) const;
 };
 
@@ -136,8 +140,15 @@ class Filler {
   // the same mode, younger than 45 s and not larger; else clears first). False on failure.
   bool FillTo(Mode mode, uint64_t n, std::string* error);
   void Clear();
-  // Makes room in the handle list beforehand, so that a memory probe does not count it.
-  void Reserve(uint64_t n) { handles_.reserve(n); }
+  // Makes room in the handle list beforehand, so that a memory probe does not count it (its
+  // pages are touched here: reserved but untouched pages would count once written).
+  void Reserve(uint64_t n) {
+    handles_.reserve(n);
+    if (handles_.empty()) {
+      handles_.resize(handles_.capacity());
+      handles_.clear();
+    }
+  }
   uint64_t size() const { return handles_.size(); }
 
  private:

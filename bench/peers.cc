@@ -4,6 +4,8 @@
 //   BM_LibuvGetaddrinfoCancel_Pair    uv_getaddrinfo + uv_cancel, the loop run to reap
 //   BM_BaselineMutexMap_Pair          a std::mutex + std::unordered_map handle table
 //   BM_FloorLockfreeSlot_Pair         one CAS to start, one CAS (+ a store) to cancel
+// and the cost that stands between ours and those two when a second thread (our resolver) looks
+// at each request: BM_FloorCrossCore_RoundTrip, one cache line going to the other core and back.
 //
 // glibc 2.36: a request gai_cancel removed is never completed: its gai_error stays
 // EAI_INPROGRESS forever and its internal request record (about 145 bytes) leaks. So a
@@ -13,6 +15,7 @@
 #include <netdb.h>
 #include <uv.h>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -272,9 +275,35 @@ void BM_FloorLockfreeSlot_Pair(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+// Two threads take turns on one atomic word: thread 0 moves it from even to odd, thread 1 back.
+// An iteration is one round trip of the cache line between the cores (two transfers, and the
+// spin that waits for the other's); nothing else is in it. Both threads run the same number of
+// iterations (Google Benchmark's rule), so each run adds an even count and the parity holds.
+void BM_FloorCrossCore_RoundTrip(benchmark::State& state) {
+  alignas(64) static std::atomic<uint64_t> turn{0};
+  const uint64_t parity = static_cast<uint64_t>(state.thread_index() & 1);
+  for (auto _ : state) {
+    uint64_t t;
+    int spins = 0;
+    while (((t = turn.load(std::memory_order_acquire)) & 1) != parity) {
+      if (++spins < 4096) {
+        __builtin_ia32_pause();
+      } else {
+        std::this_thread::yield();  // the other thread was descheduled (2 shared cores)
+        spins = 0;
+      }
+    }
+    turn.store(t + 1, std::memory_order_release);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
 void RegisterPeerBenchmarks() {
+  benchmark::RegisterBenchmark("BM_FloorCrossCore_RoundTrip", BM_FloorCrossCore_RoundTrip)
+      ->Threads(2)
+      ->UseRealTime();
   auto* glibc = benchmark::RegisterBenchmark("BM_GlibcGaiStartCancel_Pair",
                                              BM_GlibcGaiStartCancel_Pair);
   // Each canceled request leaks ~145 bytes in glibc: a shorter run keeps the suite's leak to

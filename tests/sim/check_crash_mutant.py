@@ -36,7 +36,9 @@ def main():
     errors = []
     rc, out = run([a.wsafault, "sim", "--mutant", "decode-unchecked", "--time", "60", "--seed", "1", "--quiet",
                    "--out", a.out])
-    m = re.search(r"CRASH: (\S+) inside a simulated run; its tape \(the run up to the crash\): (\S+)\n"
+    # "CRASH: SIGSEGV inside ..." or, where UBSan sees the null chunk first, "CRASH: a sanitizer
+    # report inside ...".
+    m = re.search(r"CRASH: (.+?) inside a simulated run; its tape \(the run up to the crash\): (\S+)\n"
                   r"replay: wsafault replay (\S+)", out)
     tapes = list(a.tape)
     if rc == 0 or not m:

@@ -1093,7 +1093,7 @@ TEST(CoverageTest, AllowedCellsAreWhatTheModelAllows) {
 TEST(CoverageTest, SitesOnlyCellsAreReachableWhenEveryAtomicIsAPoint) {
   auto state = [](ModelState s) { return static_cast<int>(s); };
   const AllowedCell* early =
-      FindCell(CellTable::kTransition, state(ModelState::kUnissued), state(ModelState::kResolving), 0);
+      FindCell(CellTable::kTransition, state(ModelState::kUnissued), state(ModelState::kStale), 0);
   ASSERT_NE(early, nullptr);
   ASSERT_NE(early->unreachable, nullptr);
   EXPECT_TRUE(early->sites_only);

@@ -282,9 +282,15 @@ BOOL DestroyWindow(HWND hwnd) {
   std::shared_ptr<wsaf::Window> w = e.windows.Remove(hwnd);
   if (w == nullptr) return FALSE;
   // Queued completions are settled: their requests completed, their messages are gone.
+  uint32_t freed = 0;
   for (const wsaf::QueuedMessage& m : w->Destroy()) {
-    if (m.task != 0) e.table.OnDispatched(m.task);
+    if (m.task != 0) {
+      e.table.OnDispatched(m.task);
+      ++freed;
+    }
   }
+  // Many slots came free at once: give wholly free chunks of the table back.
+  if (freed >= wsaf::TaskTable::kChunkSlots / 4) e.table.Trim();
   return TRUE;
 }
 

@@ -144,12 +144,15 @@ void CaresBackend::Run() {
 void CaresBackend::ServeSubmitted() {
   batch_.clear();
   engine_.table.TakeSubmitted(&batch_);
+  if (!batch_.empty()) fruitless_trims_ = 0;  // new work: trimming may find something later
+  // Claimed one by one, each just before its lookup begins: a cancel that comes first frees
+  // the slot on its own thread.
   for (uint32_t index : batch_) {
-    if (engine_.table.StateOfSlot(index) != SlotState::kPending) {
-      engine_.table.ReclaimCanceled(index);  // canceled before we got to it
-      continue;
+    switch (engine_.table.Claim(index)) {
+      case SlotState::kPending: StartLookup(index); break;
+      case SlotState::kCanceled: engine_.table.ReclaimCanceled(index); break;  // canceled before we got to it
+      default: break;  // freed by its cancel while it waited
     }
-    StartLookup(index);
   }
 }
 
@@ -284,6 +287,20 @@ void CaresBackend::WaitAndProcess() {
       int ms = static_cast<int>(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
       if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
     }
+  }
+  // Idle (no lookup outstanding) with a table grown past its first chunk: give wholly free
+  // chunks back, at most once a second; while that may still find some (the pump and window
+  // destruction free slots without waking us), sleep at most a second.
+  bool idle = true;
+  for (const Channel& ch : channels_) idle = idle && ch.outstanding == 0;
+  if (idle && engine_.table.capacity() > TaskTable::kChunkSlots) {
+    constexpr int kIdleTrims = 3;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_trim_ >= std::chrono::seconds(1)) {
+      last_trim_ = now;
+      fruitless_trims_ = engine_.table.Trim() > 0 ? 0 : fruitless_trims_ + 1;
+    }
+    if (fruitless_trims_ < kIdleTrims && (timeout_ms < 0 || timeout_ms > 1000)) timeout_ms = 1000;
   }
   if (engine_.table.PrepareToSleep()) {
     poll(fds.data(), fds.size(), timeout_ms);

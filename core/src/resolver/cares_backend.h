@@ -21,6 +21,7 @@
 #include <ares.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -92,6 +93,10 @@ class CaresBackend : public Backend {
   ares_channel file_channel_ = nullptr;  // lookups "f": the hosts file only
   std::list<Channel> channels_;  // back() takes new lookups; std::list keeps addresses stable
   std::vector<uint32_t> batch_;
+  // Idle trimming (TaskTable::Trim): when the last one ran, and how many in a row gave nothing
+  // back (after kIdleTrims of those the resolver stops waking for it until work comes).
+  std::chrono::steady_clock::time_point last_trim_{};
+  int fruitless_trims_ = 0;
 };
 
 }  // namespace wsaf

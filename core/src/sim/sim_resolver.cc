@@ -79,11 +79,11 @@ void SimResolver::TakeSubmitted() {
   taking_ = true;
   table.TakeSubmitted(&batch_);
   for (uint32_t index : batch_) {
-    if (table.StateOfSlot(index) != SlotState::kPending) {
-      table.ReclaimCanceled(index);
-      continue;
+    switch (table.Claim(index)) {
+      case SlotState::kPending: held_.push_back(table.HandleOf(index)); break;
+      case SlotState::kCanceled: table.ReclaimCanceled(index); break;
+      default: break;  // freed by its cancel while it waited
     }
-    held_.push_back(table.HandleOf(index));
   }
   taking_ = false;
 }

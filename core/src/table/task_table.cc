@@ -1,5 +1,8 @@
 #include "table/task_table.h"
 
+#include <malloc.h>
+#include <sys/mman.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -18,14 +21,25 @@ constexpr uint32_t kMaxChunks = (TaskTable::kMaxSlots + TaskTable::kChunkSlots -
 constexpr std::size_t kInlineText = 88;
 constexpr uint32_t kInternalBit = 0x80000000u;
 
-uint64_t MakeWord(uint64_t gen, SlotState s) { return (gen << 3) | static_cast<uint64_t>(s); }
-uint64_t GenOfWord(uint64_t w) { return w >> 3; }
-SlotState StateOfWord(uint64_t w) { return static_cast<SlotState>(w & 7); }
+// The state word: (generation << 4) | kInStack | SlotState.
+// kInStack: the slot is linked in the submit stack and the resolver has not taken it yet. It is
+// set by the start that pushes the slot and cleared only by the resolver (Claim), in the
+// same word as the state, so that "untaken" and the state change together: a cancel that wins
+// against an untaken request frees the slot at once (the resolver later finds it FREE and skips
+// it), and a start that reuses a slot still in the stack does not push it again (the resolver
+// serves whatever the slot holds when it takes it).
+constexpr uint64_t kStateMask = 7;
+constexpr uint64_t kInStack = 8;
+uint64_t MakeWord(uint64_t gen, SlotState s) { return (gen << 4) | static_cast<uint64_t>(s); }
+uint64_t GenOfWord(uint64_t w) { return w >> 4; }
+SlotState StateOfWord(uint64_t w) { return static_cast<SlotState>(w & kStateMask); }
+// The same generation and stack bit, another state.
+uint64_t WithState(uint64_t w, SlotState s) { return (w & ~kStateMask) | static_cast<uint64_t>(s); }
 
 }  // namespace
 
 struct alignas(64) TaskTable::Slot {
-  seam::Atomic<uint64_t> word{0};       // invariant: (generation << 3) | SlotState
+  seam::Atomic<uint64_t> word{0};       // invariant: (generation << 4) | kInStack | SlotState
   // The session epoch the request was started in, | kInternalBit for an internal request.
   seam::Atomic<uint32_t> epoch{0};
   seam::Atomic<uint32_t> next_free{0};  // free-list link: index + 1, 0 ends the list
@@ -36,11 +50,30 @@ struct alignas(64) TaskTable::Slot {
 };
 
 // A chunk holds kChunkSlots slots, except the last one of a table whose capacity limit ends
-// inside it (small simulated tables stay small and cheap to make).
+// inside it (small simulated tables stay small and cheap to make). Its slots are pages of their
+// own (mmap), so that Trim can give a wholly free chunk back to the system (madvise) and keep
+// its address: a stale handle still reads a slot there (all zero: generation 0, FREE).
 struct TaskTable::Chunk {
-  explicit Chunk(uint32_t n) : slots(new Slot[n]), size(n) {}
-  std::unique_ptr<Slot[]> slots;
-  const uint32_t size;  // kChunkSlots, or less for a small table's last chunk: it never grows
+  explicit Chunk(uint32_t n) : size(n) {
+    void* p = mmap(nullptr, Bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    slots = static_cast<Slot*>(p);
+    for (uint32_t i = 0; i < n; ++i) new (&slots[i]) Slot();
+  }
+  ~Chunk() {
+    if (slots == nullptr) return;
+    for (uint32_t i = 0; i < size; ++i) slots[i].~Slot();
+    munmap(slots, Bytes());
+  }
+  Chunk(const Chunk&) = delete;
+  Chunk& operator=(const Chunk&) = delete;
+  std::size_t Bytes() const { return std::size_t{size} * sizeof(Slot); }
+  Slot* slots = nullptr;  // null: the mapping failed
+  const uint32_t size;    // kChunkSlots, or less for a small table's last chunk: it never grows
+  // Guarded by grow_mu_: the pages are given back (Trim), and every generation its slots ever
+  // had is at most gen_floor (a revived slot starts there, so handles never repeat).
+  bool released = false;
+  uint64_t gen_floor = 0;
 };
 
 const char* RequestKindName(RequestKind k) {
@@ -119,7 +152,7 @@ void TaskTable::CancelAllPending() {
     uint64_t w = s.word.load(std::memory_order_seq_cst);
     while (StateOfWord(w) == SlotState::kPending) {
       seam::Point(seam::Site::kCleanupWalk);
-      if (s.word.compare_exchange_weak(w, MakeWord(GenOfWord(w), SlotState::kCanceled),
+      if (s.word.compare_exchange_weak(w, WithState(w, SlotState::kCanceled),
                                        std::memory_order_seq_cst)) {
         break;
       }
@@ -169,6 +202,7 @@ bool TaskTable::Grow() {
   WaitForReclaim();
   seam::MutexLock lock(grow_mu_);
   if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return true;
+  if (ReviveChunk()) return true;
   uint32_t cap = capacity();
   const uint32_t max_requests = max_requests_.load(std::memory_order_acquire);
   if (cap >= capacity_limit_ || cap >= max_requests) return false;
@@ -178,6 +212,10 @@ bool TaskTable::Grow() {
     uint32_t room = capacity_limit_ - chunk_index * kChunkSlots;
     chunk = new (std::nothrow) Chunk(room < kChunkSlots ? room : kChunkSlots);
     if (chunk == nullptr) return false;
+    if (chunk->slots == nullptr) {
+      delete chunk;
+      return false;
+    }
     chunks_[chunk_index].store(chunk, std::memory_order_release);
   }
   uint32_t chunk_end = chunk_index * kChunkSlots + chunk->size;
@@ -188,6 +226,94 @@ bool TaskTable::Grow() {
   // Push in reverse so that the lowest index is handed out first (deterministic order).
   for (uint32_t i = new_cap; i-- > cap;) PushFree(i);
   return true;
+}
+
+// --- Giving memory back ------------------------------------------------------------------
+//
+// Trim takes the whole free list (a new tag: a pop under way fails its CAS and finds the list
+// empty, then waits in Grow for grow_mu_, which Trim holds), gives back the pages of every
+// chunk but the first whose slots are all on it, and pushes the rest back. A slot still in the
+// submit stack keeps its chunk (the resolver will read its word and link). A slot of a given-
+// back chunk reads as all zero (generation 0: every handle of it is forgotten, WSAEINVAL); the
+// chunk's highest generation is kept, and ReviveChunk starts its slots above it.
+
+uint32_t TaskTable::Trim() {
+  if (capacity() <= kChunkSlots) return 0;
+  seam::MutexLock lock(grow_mu_);
+  uint64_t head = free_head_.load(std::memory_order_acquire);
+  while (!free_head_.compare_exchange_weak(head, ((head >> 32) + 1) << 32, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+  }
+  const uint32_t chunks = (capacity() + kChunkSlots - 1) / kChunkSlots;
+  std::vector<uint32_t> on_list;
+  std::vector<uint32_t> present(chunks, 0);
+  std::vector<bool> keep(chunks, false);
+  for (uint32_t link = static_cast<uint32_t>(head); link != 0;) {
+    uint32_t index = link - 1;
+    Slot& s = SlotAt(index);
+    on_list.push_back(index);
+    ++present[index / kChunkSlots];
+    if ((s.word.load(std::memory_order_relaxed) & kInStack) != 0) keep[index / kChunkSlots] = true;
+    link = s.next_free.load(std::memory_order_relaxed);
+  }
+  uint32_t given_back = 0;
+  for (uint32_t c = 1; c < chunks; ++c) {
+    Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
+    if (keep[c] || chunk->released || present[c] != chunk->size) continue;
+    uint64_t floor = chunk->gen_floor;
+    for (uint32_t i = 0; i < chunk->size; ++i) {
+      Slot& s = chunk->slots[i];
+      uint64_t gen = GenOfWord(s.word.load(std::memory_order_relaxed));
+      if (gen > floor) floor = gen;
+      std::free(s.heap_text);
+      s.heap_text = nullptr;
+    }
+    chunk->gen_floor = floor;
+    chunk->released = true;
+    ReleasePages(chunk);
+    given_back += chunk->size;
+  }
+  // The rest goes back in its order, in front of whatever was freed meanwhile.
+  uint32_t first = 0, last = 0;
+  for (uint32_t index : on_list) {
+    if (chunks_[index / kChunkSlots].load(std::memory_order_relaxed)->released) continue;
+    if (first == 0) first = index + 1;
+    else SlotAt(last - 1).next_free.store(index + 1, std::memory_order_relaxed);
+    last = index + 1;
+  }
+  if (first != 0) {
+    Slot& tail = SlotAt(last - 1);
+    uint64_t now = free_head_.load(std::memory_order_relaxed);
+    do {
+      tail.next_free.store(static_cast<uint32_t>(now), std::memory_order_relaxed);
+    } while (!free_head_.compare_exchange_weak(now, (((now >> 32) + 1) << 32) | first,
+                                               std::memory_order_release, std::memory_order_relaxed));
+  }
+  // What was freed with those requests (their window queues, long names) sits in the
+  // allocator's free lists: glibc gives whole free pages back only when asked.
+  if (given_back > 0) malloc_trim(0);
+  return given_back;
+}
+
+// The pages of a chunk go back to the system; what reads them later reads zeros, the state a
+// slot is made in.
+void TaskTable::ReleasePages(Chunk* chunk) { madvise(chunk->slots, chunk->Bytes(), MADV_DONTNEED); }
+
+// Grow's first resort, under grow_mu_: the lowest given-back chunk comes back, its slots one
+// generation above any they had.
+bool TaskTable::ReviveChunk() {
+  const uint32_t chunks = (capacity() + kChunkSlots - 1) / kChunkSlots;
+  for (uint32_t c = 1; c < chunks; ++c) {
+    Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
+    if (!chunk->released) continue;
+    chunk->released = false;
+    for (uint32_t i = 0; i < chunk->size; ++i) {
+      chunk->slots[i].word.store(MakeWord(chunk->gen_floor, SlotState::kFree), std::memory_order_relaxed);
+    }
+    for (uint32_t i = chunk->size; i-- > 0;) PushFree(c * kChunkSlots + i);
+    return true;
+  }
+  return false;
 }
 
 void TaskTable::Retire(uint32_t index) {
@@ -308,13 +434,24 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   uint32_t idx;
   if (!PopFree(&idx)) return StartStatus::kNoSlot;
   Slot& s = SlotAt(idx);
-  // Claim the slot for the next generation before touching anything: from here on the old
-  // handle is forgotten (WSAEINVAL), and a cancel that reads the epoch we are about to write
-  // sees the claim too (the fences pair with the ones in Decide).
-  uint64_t gen = (GenOfWord(s.word.load(std::memory_order_relaxed)) + 1) & kGenMask;
+  // The slot is ours (FREE or DONE). Its word changes under us only if it is still in the
+  // submit stack: then the resolver may clear kInStack at any moment (once), nobody else.
+  uint64_t w = s.word.load(std::memory_order_relaxed);
+  uint64_t gen = (GenOfWord(w) + 1) & kGenMask;
   if (WSAF_MUTANT(kSixteenBitHandles)) gen &= 0xffff;
-  s.word.store(MakeWord(gen, SlotState::kFree), std::memory_order_relaxed);
-  seam::Fence(std::memory_order_release);
+  const uint32_t epoch = EpochOf(session);
+  const uint32_t epoch_word = epoch | (a.internal ? kInternalBit : 0);
+  // A new epoch word must not be read with the old generation: a cancel of the old (DONE)
+  // handle would answer from the new request's session. So before writing it, claim the slot
+  // for the next generation: from then on the old handle is forgotten (WSAEINVAL), and a cancel
+  // that reads the new epoch sees the claim too (the fences pair with the ones in Decide). In
+  // the common case (same session, same kind of caller) the epoch stays, and the old handle is
+  // remembered until the publish below reuses the slot.
+  const bool claim = s.epoch.load(std::memory_order_relaxed) != epoch_word;
+  if (claim) {
+    w = ReplaceWord(s, w, MakeWord(gen, SlotState::kFree));
+    seam::Fence(std::memory_order_release);
+  }
   Request& r = s.req;
   if (!CopyText(a, s.inline_text, &s.heap_text, &r)) {
     PushFree(idx);
@@ -329,29 +466,55 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   r.buf = a.buf;
   r.buflen = a.buflen;
   if (a.addr != nullptr && a.addr_len > 0 && a.addr_len <= 16) std::memcpy(r.addr, a.addr, a.addr_len);
-
-  uint32_t epoch = EpochOf(session);
-  s.epoch.store(epoch | (a.internal ? kInternalBit : 0), std::memory_order_relaxed);
+  if (claim) s.epoch.store(epoch_word, std::memory_order_relaxed);
   seam::Point(seam::Site::kStartPublish);
-  s.word.store(MakeWord(gen, SlotState::kPending), WSAF_MUTANT(kPublishRelease)
-                                                      ? std::memory_order_release
-                                                      : std::memory_order_seq_cst);
+  // PENDING, in the submit stack. A slot still in the stack (a cancel freed it before the
+  // resolver took it) is not pushed again: the resolver serves it as it finds it.
+  const uint64_t pending = MakeWord(gen, SlotState::kPending) | kInStack;
+  const std::memory_order publish_order =
+      WSAF_MUTANT(kPublishRelease) ? std::memory_order_release : std::memory_order_seq_cst;
+  bool push = true;
+  if ((w & kInStack) == 0) {  // nobody else writes this word
+    s.word.store(pending, publish_order);
+  } else {
+    while (!s.word.compare_exchange_weak(w, pending, publish_order, std::memory_order_relaxed)) {
+    }
+    push = (w & kInStack) == 0;  // the resolver took it meanwhile: push it again
+  }
   StartStatus status = StartStatus::kOk;
   if (!WSAF_MUTANT(kSessionCheckThenAct) && EpochOf(Session()) != epoch) {
     // A final cleanup slipped in after the caller's check: refuse, and let the resolver
     // reclaim the slot like any canceled one. Unless someone saw the request PENDING first (a
     // cancel that won, or the cleanup's walk): then the start took effect before the cleanup
     // and answers with its handle, canceled (refusing it made that cancel's 0 name a request
-    // never issued; found by wsafault sim preempting inside Start).
-    uint64_t w = MakeWord(gen, SlotState::kPending);
-    if (s.word.compare_exchange_strong(w, MakeWord(gen, SlotState::kCanceled))) {
-      status = StartStatus::kNotInitialised;
+    // never issued; found by wsafault sim preempting inside Start). The resolver may have
+    // claimed it meanwhile (kInStack cleared): it is still ours to cancel while PENDING.
+    uint64_t cur = pending;
+    while (GenOfWord(cur) == gen && StateOfWord(cur) == SlotState::kPending) {
+      if (s.word.compare_exchange_strong(cur, WithState(cur, SlotState::kCanceled))) {
+        status = StartStatus::kNotInitialised;
+        break;
+      }
+      if ((cur | kInStack) != pending) break;  // not only the resolver's take: someone saw it
     }
   }
   seam::Point(seam::Site::kStartSubmit);
-  PushSubmit(idx);
+  if (push) PushSubmit(idx);
   *handle = WSAF_MUTANT(kNoGeneration) ? (idx + 1) : ((gen << kIndexBits) | (idx + 1));
   return status;
+}
+
+// Replaces the word of a slot we hold (FREE or DONE) by `desired` | the current kInStack,
+// which only the resolver changes meanwhile (it clears it, once). Returns the word written.
+uint64_t TaskTable::ReplaceWord(Slot& s, uint64_t w, uint64_t desired) {
+  if ((w & kInStack) == 0) {  // not in the stack: nobody else writes this word
+    s.word.store(desired, std::memory_order_relaxed);
+    return desired;
+  }
+  while (!s.word.compare_exchange_weak(w, desired | (w & kInStack), std::memory_order_relaxed,
+                                       std::memory_order_relaxed)) {
+  }
+  return desired | (w & kInStack);
 }
 
 void TaskTable::PushSubmit(uint32_t index) {
@@ -382,12 +545,22 @@ bool TaskTable::PrepareToSleep() {
 void TaskTable::TakeSubmitted(std::vector<uint32_t>* out) {
   uint32_t head = submit_head_.exchange(0, std::memory_order_acquire);
   std::size_t first = out->size();
+  // Every link first: a slot stays in the stack (its link unchanged) until Claim clears its bit.
   while (head != 0) {
     out->push_back(head - 1);
     head = SlotAt(head - 1).next_submit.load(std::memory_order_relaxed);
   }
   // The stack gives newest first; the resolver serves oldest first.
   for (std::size_t i = first, j = out->size(); i + 1 < j; ++i, --j) std::swap((*out)[i], (*out)[j - 1]);
+}
+
+SlotState TaskTable::Claim(uint32_t index) {
+  Slot& s = SlotAt(index);
+  uint64_t w = s.word.load(std::memory_order_relaxed);
+  while (!s.word.compare_exchange_weak(w, w & ~kInStack, std::memory_order_acq_rel,
+                                       std::memory_order_relaxed)) {
+  }
+  return StateOfWord(w);
 }
 
 // --- Cancel: where cancel decides ---------------------------------------------------------
@@ -429,10 +602,23 @@ CancelStatus TaskTable::Decide(uint64_t handle, uint32_t epoch, bool owner) {
         if (!this_session) return CancelStatus::kInvalid;  // from an ended session
         if (WSAF_MUTANT(kCancelCheckThenAct)) {
           seam::Point(seam::Site::kCancelDecide);
-          s.word.store(MakeWord(gen, SlotState::kCanceled), std::memory_order_release);
+          s.word.store(WithState(w, SlotState::kCanceled), std::memory_order_release);
           return CancelStatus::kCanceled;
         }
-        if (s.word.compare_exchange_strong(w, MakeWord(gen, SlotState::kCanceled),
+        if ((w & kInStack) != 0) {
+          // The resolver has not taken it: nobody else reads the request, so the slot goes
+          // back to the free list now (FREE of this generation: the handle is forgotten); the
+          // resolver skips it when it takes the stack.
+          if (s.word.compare_exchange_strong(w, WithState(w, SlotState::kFree),
+                                             std::memory_order_acq_rel)) {
+            std::free(s.heap_text);
+            s.heap_text = nullptr;
+            PushFree(idx);
+            return CancelStatus::kCanceled;
+          }
+          continue;  // taken, or canceled by someone else: look again
+        }
+        if (s.word.compare_exchange_strong(w, WithState(w, SlotState::kCanceled),
                                            std::memory_order_acq_rel)) {
           return CancelStatus::kCanceled;
         }
@@ -470,6 +656,7 @@ void TaskTable::MarkQueued(uint64_t handle) {
                                            std::memory_order_acq_rel);
 }
 
+// The resolver or the pump frees a slot it owns (taken: kInStack is clear).
 void TaskTable::ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen) {
   Slot& s = SlotAt(index);
   std::free(s.heap_text);
@@ -489,7 +676,9 @@ void TaskTable::FinishDone(uint64_t handle) {
 
 void TaskTable::ReclaimCanceled(uint32_t index) {
   uint64_t w = SlotAt(index).word.load(std::memory_order_acquire);
-  if (StateOfWord(w) != SlotState::kCanceled) return;
+  // Still in the stack (canceled by a start or the cleanup before the resolver took it): it is
+  // reclaimed when it is taken.
+  if (StateOfWord(w) != SlotState::kCanceled || (w & kInStack) != 0) return;
   ReleaseSlot(index, SlotState::kFree, GenOfWord(w));
 }
 

@@ -12,9 +12,13 @@
 //   a request of an earlier session -> WSAEINVAL; COMPLETING, QUEUED, DONE -> WSAEALREADY.
 // - DONE and FREE slots sit on the free list; a DONE slot still answers WSAEALREADY for its
 //   handle until the slot is reused (the generation then moves on): "while the table remembers".
-// - Ownership: a PENDING, CANCELED or COMPLETING slot belongs to the resolver (it is in the
-//   submit queue or in a lookup): only the resolver frees it. A QUEUED slot belongs to its
-//   window queue: only the pump (OnDispatched) or window destruction frees it.
+// - Ownership: a PENDING slot the resolver has not taken yet (still in the submit stack) is
+//   freed by the cancel that wins against it, at once, on the canceling thread: the resolver
+//   finds it FREE when it takes the stack and skips it. A PENDING slot the resolver took, and
+//   every CANCELED or COMPLETING slot, belongs to the resolver: only the resolver frees it. A
+//   QUEUED slot belongs to its window queue: only the pump (OnDispatched) or window destruction
+//   frees it. A slot freed while in the stack stays linked there until the resolver takes it; a
+//   start that reuses it meanwhile does not push it again.
 //
 // Handles: (generation << kIndexBits) | (index + 1). The generation is 42 bits wide and moves
 // on at every allocation of the slot, so handles never repeat in the life of the process;
@@ -28,8 +32,9 @@
 // consumer at a time). Growth of the slot array takes grow_mu_ (rare: the free list was empty).
 //
 // Memory ordering: a start writes the request fields, then publishes PENDING (seq_cst), then
-// pushes the slot on the submit stack (release); the resolver takes the stack (acquire) before
-// reading the fields. The seq_cst publish + session re-check in Start pairs with the seq_cst
+// pushes the slot on the submit stack (release); the resolver takes the stack (acquire) and
+// clears each slot's in-stack bit (acq_rel CAS: it reads the latest publish, also of a start
+// that reused a slot still in the stack and did not push it) before reading the fields. The seq_cst publish + session re-check in Start pairs with the seq_cst
 // epoch bump + walk in CancelAllPending, so a start racing the final cleanup is either refused
 // or canceled by the walk.
 #ifndef WSAFAULT_TABLE_TASK_TABLE_H_
@@ -134,8 +139,15 @@ class TaskTable {
   void OnDispatched(uint64_t handle);
 
   // --- Resolver side ---------------------------------------------------------------------
-  // Appends the slots submitted since the last call, oldest first.
+  // Appends the slots submitted since the last call, oldest first. Each must then be claimed
+  // (Claim), in order, each just before it is served: until its claim a cancel that wins frees
+  // the slot at once, and a start may reuse it.
   void TakeSubmitted(std::vector<uint32_t>* out);
+  // Takes a slot TakeSubmitted returned from the submit stack and says what it holds then:
+  // PENDING (serve it: the resolver owns it now), CANCELED (reclaim it), or FREE / DONE (a
+  // cancel freed it meanwhile, and it may already be another start's: skip it; that start
+  // pushes it again if this claim came first, else this claim found it PENDING).
+  SlotState Claim(uint32_t index);
   bool HasSubmitted() const { return submit_head_.load(std::memory_order_seq_cst) != 0; }
   // For the simulation's own bookkeeping: no scheduling point (seam::Atomic::Peek).
   bool PeekSubmitted() const { return submit_head_.Peek() != 0; }
@@ -169,6 +181,12 @@ class TaskTable {
   // off the free list, and return when it rises again. Thread-safe.
   void SetMaxRequests(uint32_t n);
   uint32_t capacity() const { return capacity_.load(std::memory_order_acquire); }
+  // Gives the memory of wholly free chunks (4,096 slots each, never the first) back to the
+  // system; returns how many slots it gave back. Their requests are forgotten (a stale handle
+  // answers WSAEINVAL, as for any reused slot); a later growth takes them back first, with
+  // generations above any they had. Thread-safe; a walk of the free list (not a hot path: the
+  // window destruction and the idle resolver call it).
+  uint32_t Trim();
   // Counts slots by state (a walk: for tests, stats and leak checks, not hot paths).
   void CountStates(uint32_t counts[6]) const;
 
@@ -188,6 +206,9 @@ class TaskTable {
   void PushSubmit(uint32_t index);
   void CancelAllPending();
   void ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen);
+  static uint64_t ReplaceWord(Slot& s, uint64_t w, uint64_t desired);
+  void ReleasePages(Chunk* chunk);
+  bool ReviveChunk();
 
   seam::Atomic<uint64_t> session_{0};
   seam::Atomic<uint64_t> free_head_{0};    // (tag << 32) | (index + 1)
