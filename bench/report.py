@@ -436,6 +436,12 @@ def section_pairs(res, out):
                "resolver, glibc's and libuv's pools — is not in it; shown because it moves less "
                "with the machine's load):\n")
     out.append(table(headers, cpu_rows) + "\n")
+    rt = ns_per_item(res.get("BM_FloorCrossCore_RoundTrip", threads="2"))
+    if rt is not None:
+        out.append("One cache line to the other core and back (`BM_FloorCrossCore_RoundTrip`: two "
+                   "threads take turns on one atomic word; nothing else): %s. A pair whose request the "
+                   "resolver reaches before the cancel pays at least that; the mutex map and the floor "
+                   "have no second thread.\n" % fmt_ns(rt))
     out.append("![ns per pair](pairs.svg)\n")
 
 
