@@ -289,6 +289,7 @@ uint32_t TaskTable::Trim() {
     } while (!free_head_.compare_exchange_weak(now, (((now >> 32) + 1) << 32) | first,
                                                std::memory_order_release, std::memory_order_relaxed));
   }
+  if (given_back > 0) given_back_.store(given_back_.load(std::memory_order_relaxed) + given_back, std::memory_order_relaxed);
   // What was freed with those requests (their window queues, long names) sits in the
   // allocator's free lists: glibc gives whole free pages back only when asked.
   if (given_back > 0) malloc_trim(0);
@@ -307,6 +308,7 @@ bool TaskTable::ReviveChunk() {
     Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
     if (!chunk->released) continue;
     chunk->released = false;
+    given_back_.store(given_back_.load(std::memory_order_relaxed) - chunk->size, std::memory_order_relaxed);
     for (uint32_t i = 0; i < chunk->size; ++i) {
       chunk->slots[i].word.store(MakeWord(chunk->gen_floor, SlotState::kFree), std::memory_order_relaxed);
     }

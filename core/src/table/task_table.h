@@ -187,6 +187,8 @@ class TaskTable {
   // generations above any they had. Thread-safe; a walk of the free list (not a hot path: the
   // window destruction and the idle resolver call it).
   uint32_t Trim();
+  // Slots given back and not revived since (a statistic for tests and stats; relaxed).
+  uint32_t given_back() const { return given_back_.load(std::memory_order_relaxed); }
   // Counts slots by state (a walk: for tests, stats and leak checks, not hot paths).
   void CountStates(uint32_t counts[6]) const;
 
@@ -220,6 +222,7 @@ class TaskTable {
   uint32_t capacity_limit_ = kMaxSlots;
   std::unique_ptr<seam::Atomic<Chunk*>[]> chunks_;
   seam::Mutex grow_mu_;
+  seam::Atomic<uint32_t> given_back_{0};  // written under grow_mu_
   seam::Atomic<uint32_t> max_requests_{kMaxSlots};
   seam::Mutex retired_mu_;
   std::vector<uint32_t> retired_ GUARDED_BY(retired_mu_);  // free slots at or above max_requests_
