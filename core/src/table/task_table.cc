@@ -70,9 +70,10 @@ struct TaskTable::Chunk {
   std::size_t Bytes() const { return std::size_t{size} * sizeof(Slot); }
   Slot* slots = nullptr;  // null: the mapping failed
   const uint32_t size;    // kChunkSlots, or less for a small table's last chunk: it never grows
-  // Guarded by grow_mu_: the pages are given back (Trim), and every generation its slots ever
-  // had is at most gen_floor (a revived slot starts there, so handles never repeat).
-  bool released = false;
+  // Written under grow_mu_: the pages are given back (Trim; read without the lock by its first
+  // look), and every generation its slots ever had is at most gen_floor (guarded: a revived
+  // slot starts there, so handles never repeat).
+  seam::Atomic<bool> released{false};
   uint64_t gen_floor = 0;
 };
 
@@ -239,6 +240,10 @@ bool TaskTable::Grow() {
 
 uint32_t TaskTable::Trim() {
   if (capacity() <= kChunkSlots) return 0;
+  // Taking the list stalls every start until it is back (a walk of the whole free list, a
+  // million slots in tens of milliseconds): first look, without taking anything, whether some
+  // chunk looks wholly free, and stop at the first slot in use of each.
+  if (!SomeChunkLooksFree()) return 0;
   seam::MutexLock lock(grow_mu_);
   uint64_t head = free_head_.load(std::memory_order_acquire);
   while (!free_head_.compare_exchange_weak(head, ((head >> 32) + 1) << 32, std::memory_order_acq_rel,
@@ -259,7 +264,7 @@ uint32_t TaskTable::Trim() {
   uint32_t given_back = 0;
   for (uint32_t c = 1; c < chunks; ++c) {
     Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
-    if (keep[c] || chunk->released || present[c] != chunk->size) continue;
+    if (keep[c] || chunk->released.load(std::memory_order_relaxed) || present[c] != chunk->size) continue;
     uint64_t floor = chunk->gen_floor;
     for (uint32_t i = 0; i < chunk->size; ++i) {
       Slot& s = chunk->slots[i];
@@ -269,14 +274,14 @@ uint32_t TaskTable::Trim() {
       s.heap_text = nullptr;
     }
     chunk->gen_floor = floor;
-    chunk->released = true;
+    chunk->released.store(true, std::memory_order_relaxed);
     ReleasePages(chunk);
     given_back += chunk->size;
   }
   // The rest goes back in its order, in front of whatever was freed meanwhile.
   uint32_t first = 0, last = 0;
   for (uint32_t index : on_list) {
-    if (chunks_[index / kChunkSlots].load(std::memory_order_relaxed)->released) continue;
+    if (chunks_[index / kChunkSlots].load(std::memory_order_relaxed)->released.load(std::memory_order_relaxed)) continue;
     if (first == 0) first = index + 1;
     else SlotAt(last - 1).next_free.store(index + 1, std::memory_order_relaxed);
     last = index + 1;
@@ -296,6 +301,23 @@ uint32_t TaskTable::Trim() {
   return given_back;
 }
 
+bool TaskTable::SomeChunkLooksFree() const {
+  const uint32_t cap = capacity();
+  for (uint32_t c = 1; (c + 1) * kChunkSlots <= cap; ++c) {
+    const Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
+    if (chunk->size != kChunkSlots) break;
+    if (chunk->released.load(std::memory_order_relaxed)) continue;  // given back already
+    uint32_t i = 0;
+    for (; i < kChunkSlots; ++i) {
+      uint64_t w = chunk->slots[i].word.load(std::memory_order_relaxed);
+      SlotState st = StateOfWord(w);
+      if ((st != SlotState::kFree && st != SlotState::kDone) || (w & kInStack) != 0) break;
+    }
+    if (i == kChunkSlots) return true;
+  }
+  return false;
+}
+
 // The pages of a chunk go back to the system; what reads them later reads zeros, the state a
 // slot is made in.
 void TaskTable::ReleasePages(Chunk* chunk) { madvise(chunk->slots, chunk->Bytes(), MADV_DONTNEED); }
@@ -306,8 +328,8 @@ bool TaskTable::ReviveChunk() {
   const uint32_t chunks = (capacity() + kChunkSlots - 1) / kChunkSlots;
   for (uint32_t c = 1; c < chunks; ++c) {
     Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
-    if (!chunk->released) continue;
-    chunk->released = false;
+    if (!chunk->released.load(std::memory_order_relaxed)) continue;
+    chunk->released.store(false, std::memory_order_relaxed);
     given_back_.store(given_back_.load(std::memory_order_relaxed) - chunk->size, std::memory_order_relaxed);
     for (uint32_t i = 0; i < chunk->size; ++i) {
       chunk->slots[i].word.store(MakeWord(chunk->gen_floor, SlotState::kFree), std::memory_order_relaxed);

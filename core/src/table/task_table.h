@@ -210,6 +210,7 @@ class TaskTable {
   void ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen);
   static uint64_t ReplaceWord(Slot& s, uint64_t w, uint64_t desired);
   void ReleasePages(Chunk* chunk);
+  bool SomeChunkLooksFree() const;  // a look without the lock: Trim's cheap first step
   bool ReviveChunk();
 
   seam::Atomic<uint64_t> session_{0};
