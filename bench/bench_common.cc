@@ -102,7 +102,7 @@ void Outcomes::Report(benchmark::State& state) const {
   state.counters["too_late"] = too_late / n;
   state.counters["already_done"] = already_done / n;
   if (invalid != 0) state.counters["invalid"] = invalid / n;
-  if (canceled != 0) state.counters["freed_at_once"] = static_cast<double>(freed_at_once) / canceled;
+  if (freed_at_once != 0) state.counters["freed_at_once"] = static_cast<double>(freed_at_once) / canceled;
 }
 
 void CancelAndCount(HANDLE h, Outcomes* out) {

@@ -22,10 +22,10 @@ constexpr std::size_t kInlineText = 88;
 constexpr uint32_t kInternalBit = 0x80000000u;
 
 // The state word: (generation << 4) | kInStack | SlotState.
-// kInStack: the slot is linked in the submit stack and the resolver has not taken it yet. It is
+// kInStack: the slot is linked in the submit stack and the resolver has not claimed it yet. It is
 // set by the start that pushes the slot and cleared only by the resolver (Claim), in the
-// same word as the state, so that "untaken" and the state change together: a cancel that wins
-// against an untaken request frees the slot at once (the resolver later finds it FREE and skips
+// same word as the state, so that "unclaimed" and the state change together: a cancel that wins
+// against an unclaimed request frees the slot at once (the resolver later finds it FREE and skips
 // it), and a start that reuses a slot still in the stack does not push it again (the resolver
 // serves whatever the slot holds when it takes it).
 constexpr uint64_t kStateMask = 7;
@@ -270,8 +270,7 @@ uint32_t TaskTable::Trim() {
       Slot& s = chunk->slots[i];
       uint64_t gen = GenOfWord(s.word.load(std::memory_order_relaxed));
       if (gen > floor) floor = gen;
-      std::free(s.heap_text);
-      s.heap_text = nullptr;
+      FreeText(s);
     }
     chunk->gen_floor = floor;
     chunk->released.store(true, std::memory_order_relaxed);
@@ -493,7 +492,7 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   if (claim) s.epoch.store(epoch_word, std::memory_order_relaxed);
   seam::Point(seam::Site::kStartPublish);
   // PENDING, in the submit stack. A slot still in the stack (a cancel freed it before the
-  // resolver took it) is not pushed again: the resolver serves it as it finds it.
+  // resolver claimed it) is not pushed again: the resolver serves it as it finds it.
   const uint64_t pending = MakeWord(gen, SlotState::kPending) | kInStack;
   const std::memory_order publish_order =
       WSAF_MUTANT(kPublishRelease) ? std::memory_order_release : std::memory_order_seq_cst;
@@ -503,7 +502,7 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   } else {
     while (!s.word.compare_exchange_weak(w, pending, publish_order, std::memory_order_relaxed)) {
     }
-    push = (w & kInStack) == 0;  // the resolver took it meanwhile: push it again
+    push = (w & kInStack) == 0;  // the resolver claimed it meanwhile: push it again
   }
   StartStatus status = StartStatus::kOk;
   if (!WSAF_MUTANT(kSessionCheckThenAct) && EpochOf(Session()) != epoch) {
@@ -630,17 +629,16 @@ CancelStatus TaskTable::Decide(uint64_t handle, uint32_t epoch, bool owner) {
           return CancelStatus::kCanceled;
         }
         if ((w & kInStack) != 0) {
-          // The resolver has not taken it: nobody else reads the request, so the slot goes
+          // The resolver has not claimed it: nobody else reads the request, so the slot goes
           // back to the free list now (FREE of this generation: the handle is forgotten); the
           // resolver skips it when it takes the stack.
           if (s.word.compare_exchange_strong(w, WithState(w, SlotState::kFree),
                                              std::memory_order_acq_rel)) {
-            std::free(s.heap_text);
-            s.heap_text = nullptr;
+            FreeText(s);
             PushFree(idx);
             return CancelStatus::kCanceled;
           }
-          continue;  // taken, or canceled by someone else: look again
+          continue;  // claimed, or canceled by someone else: look again
         }
         if (s.word.compare_exchange_strong(w, WithState(w, SlotState::kCanceled),
                                            std::memory_order_acq_rel)) {
@@ -680,11 +678,15 @@ void TaskTable::MarkQueued(uint64_t handle) {
                                            std::memory_order_acq_rel);
 }
 
-// The resolver or the pump frees a slot it owns (taken: kInStack is clear).
-void TaskTable::ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen) {
-  Slot& s = SlotAt(index);
+void TaskTable::FreeText(Slot& s) {
   std::free(s.heap_text);
   s.heap_text = nullptr;
+}
+
+// The resolver or the pump frees a slot it owns (claimed: kInStack is clear).
+void TaskTable::ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen) {
+  Slot& s = SlotAt(index);
+  FreeText(s);
   s.word.store(MakeWord(gen, final_state), std::memory_order_release);
   PushFree(index);
 }
@@ -700,8 +702,8 @@ void TaskTable::FinishDone(uint64_t handle) {
 
 void TaskTable::ReclaimCanceled(uint32_t index) {
   uint64_t w = SlotAt(index).word.load(std::memory_order_acquire);
-  // Still in the stack (canceled by a start or the cleanup before the resolver took it): it is
-  // reclaimed when it is taken.
+  // Still in the stack (canceled by a start or the cleanup before the resolver claimed it): it
+  // is reclaimed once claimed.
   if (StateOfWord(w) != SlotState::kCanceled || (w & kInStack) != 0) return;
   ReleaseSlot(index, SlotState::kFree, GenOfWord(w));
 }

@@ -12,9 +12,9 @@
 //   a request of an earlier session -> WSAEINVAL; COMPLETING, QUEUED, DONE -> WSAEALREADY.
 // - DONE and FREE slots sit on the free list; a DONE slot still answers WSAEALREADY for its
 //   handle until the slot is reused (the generation then moves on): "while the table remembers".
-// - Ownership: a PENDING slot the resolver has not taken yet (still in the submit stack) is
+// - Ownership: a PENDING slot the resolver has not claimed yet (still in the submit stack) is
 //   freed by the cancel that wins against it, at once, on the canceling thread: the resolver
-//   finds it FREE when it takes the stack and skips it. A PENDING slot the resolver took, and
+//   finds it FREE when it claims it and skips it. A PENDING slot the resolver claimed, and
 //   every CANCELED or COMPLETING slot, belongs to the resolver: only the resolver frees it. A
 //   QUEUED slot belongs to its window queue: only the pump (OnDispatched) or window destruction
 //   frees it. A slot freed while in the stack stays linked there until the resolver takes it; a
@@ -209,6 +209,7 @@ class TaskTable {
   void CancelAllPending();
   void ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen);
   static uint64_t ReplaceWord(Slot& s, uint64_t w, uint64_t desired);
+  static void FreeText(Slot& s);  // a long name's heap block, when it has one
   void ReleasePages(Chunk* chunk);
   bool SomeChunkLooksFree() const;  // a look without the lock: Trim's cheap first step
   bool ReviveChunk();
