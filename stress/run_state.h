@@ -41,6 +41,7 @@ constexpr UINT kCompletionLast = WM_USER + 4;
 constexpr UINT kNoiseMsg = WM_USER + 100;  // application messages between completions
 constexpr UINT kNudgeMsg = WM_USER + 101;  // the watchdog wakes a worker in GetMessage
 constexpr UINT kFloodMsg = WM_USER + 102;  // fills a queue to its 10,000-message limit
+constexpr UINT kBurstMsg = WM_USER + 103;  // a burst's completions, into a window nobody pumps
 
 struct ThreadStats {
   Counter ops;
@@ -56,6 +57,7 @@ struct ThreadStats {
   Counter windows_destroyed;
   Counter nested_startups;
   Counter floods;
+  Counter bursts;
   Counter late_checks;
   Counter freed_at_once;
   Counter swallowed;
@@ -141,6 +143,7 @@ struct RunState {
   std::atomic<bool> fault_free{true};
   std::atomic<uint64_t> netdown_seq{0};  // odd while the network is down
   std::atomic<int64_t> next_flood_us{200'000};
+  std::atomic<int64_t> next_burst_us{300'000};
   std::atomic<bool> pause_pending{false};     // the watchdog wakes GetMessage callers early
   std::atomic<bool> cleanup_returned{false};  // the raced final WSACleanup has returned
   std::atomic<bool> abort_checks{false};      // a violation ended the run: skip liveness waits

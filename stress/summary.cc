@@ -93,6 +93,7 @@ void Controller::Sum(ThreadStats* t) const {
     SumInto(s.windows_destroyed, &t->windows_destroyed);
     SumInto(s.nested_startups, &t->nested_startups);
     SumInto(s.floods, &t->floods);
+    SumInto(s.bursts, &t->bursts);
     SumInto(s.late_checks, &t->late_checks);
     SumInto(s.freed_at_once, &t->freed_at_once);
     SumInto(s.swallowed, &t->swallowed);
@@ -215,10 +216,10 @@ void Controller::PrintSummary() {
               SumOf(t.messages, kErrorSlots), BySlot(t.messages).c_str(), t.helper_messages.Get(),
               t.gets.Get(), t.noise.Get());
   std::printf("lifecycle      windows destroyed %" PRIu64 " (requests orphaned %" PRIu64
-              "), nested startups %" PRIu64 ", floods %" PRIu64
+              "), nested startups %" PRIu64 ", floods %" PRIu64 ", bursts %" PRIu64
               ", swallowed by final cleanups %" PRIu64 "\n",
               t.windows_destroyed.Get(), t.orphaned.Get(), t.nested_startups.Get(), t.floods.Get(),
-              t.swallowed.Get());
+              t.bursts.Get(), t.swallowed.Get());
   std::printf("buffers        late checks %" PRIu64 ", freed at once after a won cancel %" PRIu64
               " (share %.2f)\n",
               t.late_checks.Get(), t.freed_at_once.Get(), run_.free_canceled);
@@ -229,7 +230,8 @@ void Controller::PrintSummary() {
               nudges_);
   uint32_t counts[6];
   CurrentEngine().table.CountStates(counts);
-  std::printf("slots          capacity %u:", CurrentEngine().table.capacity());
+  std::printf("slots          capacity %u (given back %u):", CurrentEngine().table.capacity(),
+              CurrentEngine().table.given_back());
   for (int s = 0; s < 6; ++s)
     std::printf(" %s %u", SlotStateName(static_cast<SlotState>(s)), counts[s]);
   dns::ServerStats ds = server_.stats();

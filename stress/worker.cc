@@ -78,6 +78,8 @@ void Worker::Step() {
     StartBadArgs();
   } else if (pick < 866) {
     Flood();
+  } else if (pick < 868) {
+    Burst();
   } else if (pick < 880) {
     std::this_thread::yield();
   } else {

@@ -95,6 +95,7 @@ class Worker {
   void NestedSession();
   void PostNoise();
   void Flood();
+  void Burst();
   void WaitUntilCommitted(const uint64_t* handles, int n);
   void Settle();
   void Quarantine(Record* r, bool digest_check);
@@ -129,6 +130,7 @@ class Worker {
   std::size_t stale_next_ = 0;
   int nested_ = 0;
   int64_t next_destroy_us_ = 0;
+  std::vector<char> burst_buffer_;  // every burst's results (see Burst)
   int64_t next_overdue_check_us_ = 0;
   uint64_t noise_seq_ = 0;
 };

@@ -279,6 +279,37 @@ void Worker::Flood() {
   }
 }
 
+// A burst of 5,000 numeric lookups into a throwaway window, destroyed at once (issue 13): the
+// table grows past one chunk, and the DestroyWindow that settles the completions gives wholly
+// free chunks back (TaskTable::Trim), as the idle resolver does later, while the other workers
+// start, cancel and pump. At most one every 0.5 to 1 s in the whole run. The burst's requests are
+// outside the ledger (no handle reaches a cancel, no message a pump); their buffer is this
+// worker's for the whole run, since a completion that found the window before it went may still
+// write it. A start that fails (a fault, the request limit, a session end) ends the burst.
+void Worker::Burst() {
+  int64_t now = NowUs();
+  int64_t next = run_.next_burst_us.load(std::memory_order_relaxed);
+  if (now < next || !run_.next_burst_us.compare_exchange_strong(
+                        next, now + 500'000 + rng_.Below(500'000), std::memory_order_relaxed)) {
+    return;
+  }
+  constexpr int kBurst = 5000;
+  if (burst_buffer_.empty()) burst_buffer_.resize(MAXGETHOSTSTRUCT);
+  HWND w = wsaf_create_window();
+  if (w == nullptr) {
+    checker_.Violation("wsaf_create_window failed for a burst", 0);
+    return;
+  }
+  for (int i = 0; i < kBurst; ++i) {
+    if (WSAAsyncGetHostByName(w, kBurstMsg, "127.0.0.1", burst_buffer_.data(),
+                              static_cast<int>(burst_buffer_.size())) == nullptr) {
+      break;
+    }
+  }
+  if (!DestroyWindow(w)) checker_.Violation("DestroyWindow failed on a burst window", 0);
+  stats_.bursts.Add();
+}
+
 // Waits (at most 50 ms) until the resolver has committed each request, so that the flood's
 // completions really wait for room. Reads the table's slot states (task_table.h: a handle is
 // generation << 22 | index + 1): PENDING means the resolver has not reached it yet.
