@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <thread>
 
 #include "table/mutants.h"
@@ -50,24 +51,37 @@ struct alignas(64) TaskTable::Slot {
 };
 
 // A chunk holds kChunkSlots slots, except the last one of a table whose capacity limit ends
-// inside it (small simulated tables stay small and cheap to make). Its slots are pages of their
-// own (mmap), so that Trim can give a wholly free chunk back to the system (madvise) and keep
-// its address: a stale handle still reads a slot there (all zero: generation 0, FREE).
+// inside it (small simulated tables stay small and cheap to make). A whole chunk's slots are
+// pages of their own (mmap), so that Trim can give it back to the system (madvise) and keep its
+// address: a stale handle still reads a slot there (all zero: generation 0, FREE). A partial
+// chunk comes from the heap (a mapping per simulated run cost the simulation 15 % of its runs)
+// and is never given back.
 struct TaskTable::Chunk {
   explicit Chunk(uint32_t n) : size(n) {
-    void* p = mmap(nullptr, Bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
+    void* p = nullptr;
+    if (Mapped()) {
+      p = mmap(nullptr, Bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) return;
+    } else {
+      p = ::operator new(Bytes(), std::align_val_t(alignof(Slot)), std::nothrow);
+      if (p == nullptr) return;
+    }
     slots = static_cast<Slot*>(p);
     for (uint32_t i = 0; i < n; ++i) new (&slots[i]) Slot();
   }
   ~Chunk() {
     if (slots == nullptr) return;
     for (uint32_t i = 0; i < size; ++i) slots[i].~Slot();
-    munmap(slots, Bytes());
+    if (Mapped()) {
+      munmap(slots, Bytes());
+    } else {
+      ::operator delete(slots, std::align_val_t(alignof(Slot)));
+    }
   }
   Chunk(const Chunk&) = delete;
   Chunk& operator=(const Chunk&) = delete;
   std::size_t Bytes() const { return std::size_t{size} * sizeof(Slot); }
+  bool Mapped() const { return size == kChunkSlots; }  // only a whole chunk can be given back
   Slot* slots = nullptr;  // null: the mapping failed
   const uint32_t size;    // kChunkSlots, or less for a small table's last chunk: it never grows
   // Written under grow_mu_: the pages are given back (Trim; read without the lock by its first
@@ -264,7 +278,10 @@ uint32_t TaskTable::Trim() {
   uint32_t given_back = 0;
   for (uint32_t c = 1; c < chunks; ++c) {
     Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
-    if (keep[c] || chunk->released.load(std::memory_order_relaxed) || present[c] != chunk->size) continue;
+    if (keep[c] || !chunk->Mapped() || chunk->released.load(std::memory_order_relaxed) ||
+        present[c] != chunk->size) {
+      continue;
+    }
     uint64_t floor = chunk->gen_floor;
     for (uint32_t i = 0; i < chunk->size; ++i) {
       Slot& s = chunk->slots[i];
@@ -304,7 +321,7 @@ bool TaskTable::SomeChunkLooksFree() const {
   const uint32_t cap = capacity();
   for (uint32_t c = 1; (c + 1) * kChunkSlots <= cap; ++c) {
     const Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
-    if (chunk->size != kChunkSlots) break;
+    if (!chunk->Mapped()) break;
     if (chunk->released.load(std::memory_order_relaxed)) continue;  // given back already
     uint32_t i = 0;
     for (; i < kChunkSlots; ++i) {
