@@ -82,7 +82,7 @@ struct TaskTable::Chunk {
   Chunk& operator=(const Chunk&) = delete;
   std::size_t Bytes() const { return std::size_t{size} * sizeof(Slot); }
   bool Mapped() const { return size == kChunkSlots; }  // only a whole chunk can be given back
-  Slot* slots = nullptr;  // null: the mapping failed
+  Slot* slots = nullptr;  // null: the allocation failed
   const uint32_t size;    // kChunkSlots, or less for a small table's last chunk: it never grows
   // Written under grow_mu_: the pages are given back (Trim; read without the lock by its first
   // look), and every generation its slots ever had is at most gen_floor (guarded: a revived
