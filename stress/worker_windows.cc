@@ -30,6 +30,16 @@ bool IsCompletion(const MSG& m) {
   return m.message >= kCompletionFirst && m.message <= kCompletionLast;
 }
 
+// A run-wide operation that comes at most once per turn (floods, bursts): true for the one
+// caller whose CAS moves `next_us` on to now + base + a random part below `spread` (drawn only
+// then).
+bool ClaimTurn(std::atomic<int64_t>* next_us, int64_t base, uint32_t spread, Rng* rng) {
+  int64_t now = NowUs();
+  int64_t next = next_us->load(std::memory_order_relaxed);
+  return now >= next &&
+         next_us->compare_exchange_strong(next, now + base + rng->Below(spread), std::memory_order_relaxed);
+}
+
 }  // namespace
 
 // --- Pumping -------------------------------------------------------------------------------
@@ -254,12 +264,7 @@ void Worker::PostNoise() {
 // while the window lives), then drains. One flood at a time in the whole run: the resolver
 // thread waits meanwhile.
 void Worker::Flood() {
-  int64_t now = NowUs();
-  int64_t next = run_.next_flood_us.load(std::memory_order_relaxed);
-  if (now < next || !run_.next_flood_us.compare_exchange_strong(
-                        next, now + 300'000 + rng_.Below(400'000), std::memory_order_relaxed)) {
-    return;
-  }
+  if (!ClaimTurn(&run_.next_flood_us, 300'000, 400'000, &rng_)) return;
   static const int kQuick[2] = {QueryIndex("6"), QueryIndex("http/tcp")};
   int k = static_cast<int>(rng_.Below(kWindows));
   std::lock_guard<std::mutex> lock(windows_[k].pump_mu);
@@ -287,12 +292,7 @@ void Worker::Flood() {
 // worker's for the whole run, since a completion that found the window before it went may still
 // write it. A start that fails (a fault, the request limit, a session end) ends the burst.
 void Worker::Burst() {
-  int64_t now = NowUs();
-  int64_t next = run_.next_burst_us.load(std::memory_order_relaxed);
-  if (now < next || !run_.next_burst_us.compare_exchange_strong(
-                        next, now + 500'000 + rng_.Below(500'000), std::memory_order_relaxed)) {
-    return;
-  }
+  if (!ClaimTurn(&run_.next_burst_us, 500'000, 500'000, &rng_)) return;
   constexpr int kBurst = 5000;
   if (burst_buffer_.empty()) burst_buffer_.resize(MAXGETHOSTSTRUCT);
   HWND w = wsaf_create_window();
