@@ -32,11 +32,12 @@
 // consumer at a time). Growth of the slot array takes grow_mu_ (rare: the free list was empty).
 //
 // Memory ordering: a start writes the request fields, then publishes PENDING (seq_cst), then
-// pushes the slot on the submit stack (release); the resolver takes the stack (acquire) and
-// clears each slot's in-stack bit (acq_rel CAS: it reads the latest publish, also of a start
-// that reused a slot still in the stack and did not push it) before reading the fields. The seq_cst publish + session re-check in Start pairs with the seq_cst
-// epoch bump + walk in CancelAllPending, so a start racing the final cleanup is either refused
-// or canceled by the walk.
+// pushes the slot on the submit stack (release); the resolver takes the stack (acquire), then
+// claims each slot (Claim: an acq_rel CAS clearing its in-stack bit, which reads the latest
+// publish, also that of a start that reused a slot still in the stack and did not push it)
+// before reading the fields. The seq_cst publish + session re-check in Start pairs with the
+// seq_cst epoch bump + walk in CancelAllPending, so a start racing the final cleanup is either
+// refused or canceled by the walk.
 #ifndef WSAFAULT_TABLE_TASK_TABLE_H_
 #define WSAFAULT_TABLE_TASK_TABLE_H_
 
@@ -184,8 +185,9 @@ class TaskTable {
   // Gives the memory of wholly free chunks (4,096 slots each, never the first) back to the
   // system; returns how many slots it gave back. Their requests are forgotten (a stale handle
   // answers WSAEINVAL, as for any reused slot); a later growth takes them back first, with
-  // generations above any they had. Thread-safe; a walk of the free list (not a hot path: the
-  // window destruction and the idle resolver call it).
+  // generations above any they had. Thread-safe; not a hot path (window destruction and the
+  // idle resolver call it): a lock-free look at the chunks first, and only when some chunk looks
+  // wholly free a walk of the free list, which starts wait for.
   uint32_t Trim();
   // Slots given back and not revived since (a statistic for tests and stats; relaxed).
   uint32_t given_back() const { return given_back_.load(std::memory_order_relaxed); }
