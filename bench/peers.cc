@@ -5,7 +5,9 @@
 //   BM_BaselineMutexMap_Pair          a std::mutex + std::unordered_map handle table
 //   BM_FloorLockfreeSlot_Pair         one CAS to start, one CAS (+ a store) to cancel
 // and the cost that stands between ours and those two when a second thread (our resolver) looks
-// at each request: BM_FloorCrossCore_RoundTrip, one cache line going to the other core and back.
+// at each request: BM_FloorCrossCore_RoundTrip, one cache line going to the other core and back,
+// and BM_FloorRingHandoff_Pair, the floor plus the cheapest hand-off to a second thread we know
+// (baselines.h FloorRing).
 //
 // glibc 2.36: a request gai_cancel removed is never completed: its gai_error stays
 // EAI_INPROGRESS forever and its internal request record (about 145 bytes) leaks. So a

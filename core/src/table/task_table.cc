@@ -129,7 +129,8 @@ TaskTable::~TaskTable() {
   }
 }
 
-// Inlined everywhere: it is on every path, a call cost more than its three loads (perf).
+// Inlined everywhere: it is on every path (GCC had left 22 out-of-line calls to it; 5 % of the
+// samples of a batch-1 pair profile were in it).
 __attribute__((always_inline)) inline TaskTable::Slot& TaskTable::SlotAt(uint32_t index) const {
   Chunk* c = chunks_[index / kChunkSlots].load(std::memory_order_acquire);
   return c->slots[index % kChunkSlots];
