@@ -442,7 +442,35 @@ def section_pairs(res, out):
                    "threads take turns on one atomic word; nothing else): %s. A pair whose request the "
                    "resolver reaches before the cancel pays at least that; the mutex map and the floor "
                    "have no second thread.\n" % fmt_ns(rt))
+    section_decomposition(res, out, batches)
     out.append("![ns per pair](pairs.svg)\n")
+
+
+def section_decomposition(res, out, batches):
+    """Ours taken apart, each part measured alone in the same run (issue 13's analysis)."""
+    names = [("table alone", "BM_WsafTableOnly_Pair"), ("+ API, no resolver", "BM_WsafNoResolver_Pair"),
+             ("ours", OURS), ("mutex map", "BM_BaselineMutexMap_Pair"),
+             ("floor", "BM_FloorLockfreeSlot_Pair"), ("floor + ring hand-off", "BM_FloorRingHandoff_Pair")]
+    if all(res.get(names[0][1], batch=b) is None for b in batches):
+        return
+    out.append("Where our pair's time goes, each part measured alone: `BM_WsafTableOnly_Pair` is "
+               "`TaskTable::Start` and `Cancel` with no API above them and no resolver; "
+               "`BM_WsafNoResolver_Pair` the same pairs through the API in an engine without a "
+               "resolver (nobody takes a request); ours minus that is the hand-off to the resolver. "
+               "`BM_FloorRingHandoff_Pair` is the floor plus the cheapest hand-off to a second "
+               "thread we know (a ring of entries, tombstones for canceled ones, an eventfd sleep): "
+               "what a hand-off need cost.\n")
+    rows = []
+    for b in batches:
+        v = [ns_per_item(res.get(n, batch=b)) for _, n in names]
+        table_ns, api_ns, ours_ns = v[0], v[1], v[2]
+        api = api_ns - table_ns if api_ns is not None and table_ns is not None else None
+        hand = ours_ns - api_ns if ours_ns is not None and api_ns is not None else None
+        ring = v[5] - v[4] if v[5] is not None and v[4] is not None else None
+        rows.append([b] + [fmt_ns(x) for x in v] +
+                    [fmt_ns(api), fmt_ns(hand), fmt_ns(ring)])
+    out.append(table(["batch"] + [l for l, _ in names] +
+                     ["API's share", "our hand-off's share", "ring hand-off's share"], rows) + "\n")
 
 
 def section_mix(res, out, mix_rows):

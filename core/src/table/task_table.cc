@@ -697,7 +697,9 @@ void TaskTable::MarkQueued(uint64_t handle) {
                                            std::memory_order_acq_rel);
 }
 
+// Most names fit in the slot: no call into the allocator for them (free(nullptr) is a call).
 void TaskTable::FreeText(Slot& s) {
+  if (s.heap_text == nullptr) return;
   std::free(s.heap_text);
   s.heap_text = nullptr;
 }
