@@ -1,7 +1,6 @@
 // White-box tests of the task table (core/src/table/task_table.h): a cancel that wins against a
-// request the resolver has not taken frees its slot at once (its ring entry a tombstone the
-// resolver skips); a slot freed while still in the submit stack is served (or skipped) exactly
-// once; a reused slot has one ring entry; Trim gives wholly free chunks back and a
+// request the resolver has not taken frees its slot at once; a slot freed while still in the
+// submit stack is served (or skipped) exactly once; Trim gives wholly free chunks back and a
 // revived chunk never repeats a handle; and all of it under threads (run under TSan by the tsan
 // preset: ctest label tsan).
 #include "table/task_table.h"
@@ -121,51 +120,15 @@ TEST_F(TableTest, TrimGivesBackWhollyFreeChunksAndHandlesNeverRepeat) {
   EXPECT_EQ(table_.capacity(), 3 * kChunk);  // the given-back chunks came back; none was added
 }
 
-TEST_F(TableTest, ATombstoneHoldsNoSlotAndTrimMayGiveItsChunkBack) {
+TEST_F(TableTest, TrimKeepsAChunkWithASlotStillInTheSubmitStack) {
   for (uint32_t i = 0; i < 2 * kChunk; ++i) Start();
   TakeAndFinishAll();
   uint64_t h = Start();  // the last slot freed comes first: it is in the second chunk
   ASSERT_GE(TaskTable::IndexOf(h), kChunk);
-  // Canceled before the resolver took its entry: the entry is a tombstone, and the slot is out
-  // of the stack at once (the resolver will never touch it).
-  EXPECT_EQ(Cancel(h), CancelStatus::kCanceled);
-  EXPECT_EQ(table_.Trim(), kChunk);
-  EXPECT_TRUE(Take().empty());  // the tombstone is skipped
-  EXPECT_EQ(Cancel(h), CancelStatus::kInvalid);
-}
-
-TEST_F(TableTest, TrimKeepsAChunkWhoseFreedSlotTheResolverHasStillToClaim) {
-  for (uint32_t i = 0; i < 2 * kChunk; ++i) Start();
-  TakeAndFinishAll();
-  uint64_t h = Start();
-  ASSERT_GE(TaskTable::IndexOf(h), kChunk);
-  std::vector<uint32_t> taken;
-  table_.TakeSubmitted(&taken);  // the resolver took the entry and has not claimed it yet
-  ASSERT_EQ(taken.size(), 1u);
-  EXPECT_EQ(Cancel(h), CancelStatus::kCanceled);  // freed, but still in the stack
+  EXPECT_EQ(Cancel(h), CancelStatus::kCanceled);  // freed, but still linked in the stack
   EXPECT_EQ(table_.Trim(), 0u);
-  // A start that reuses it submits nothing: the resolver's claim finds the new request.
-  uint64_t h2 = Start();
-  EXPECT_EQ(TaskTable::IndexOf(h2), TaskTable::IndexOf(h));
-  EXPECT_EQ(table_.Claim(taken[0]), SlotState::kPending);
-  EXPECT_EQ(table_.HandleOf(taken[0]), h2);
-  EXPECT_TRUE(Take().empty());  // nothing else was submitted
-  EXPECT_TRUE(table_.TryBeginCommit(h2));
-  table_.FinishDone(h2);
+  EXPECT_TRUE(Take().empty());
   EXPECT_EQ(table_.Trim(), kChunk);
-}
-
-TEST_F(TableTest, AReusedSlotHasOneEntryHoweverOftenItIsCanceled) {
-  uint64_t h = 0;
-  for (int i = 0; i < 100; ++i) {
-    h = Start();
-    if (i < 99) EXPECT_EQ(Cancel(h), CancelStatus::kCanceled);
-  }
-  // 99 tombstones re-armed in place: one entry, the last request's.
-  std::vector<uint32_t> taken = Take();
-  ASSERT_EQ(taken.size(), 1u);
-  EXPECT_EQ(table_.HandleOf(taken[0]), h);
-  EXPECT_FALSE(table_.HasSubmitted());
 }
 
 // Two application threads start and cancel in bursts larger than a chunk, a resolver thread

@@ -42,13 +42,9 @@ const std::vector<Unreachable>& UnreachableCells() {
   // each in a few seconds of every scenario); the others stay out of reach either way. A hit on
   // an unreachable cell means its reason went stale: the report shows such hits.
   // (A start that reuses a slot still in the submit stack hands it to the resolver at its
-  // publish, before its last point: the resolver may begin and answer the request before the
-  // start is logged, so UNISSUED -> RESOLVING and QUEUED are reachable with the named sites too.)
-  static constexpr char kStartHandOver[] =
-      "with only the named sites as points, a start writes its ring entry after its last one, so "
-      "the resolver cannot take the request, and no pump see its message, before the start is "
-      "logged; a slot taken and not yet claimed, which a start reuses without a new entry, needs "
-      "a point inside the resolver's take";
+  // publish, before its last point: the resolver may begin, answer and deliver the request
+  // before the start is logged, so UNISSUED -> RESOLVING, QUEUED, SEEN-QUEUED and DELIVERED are
+  // reachable with the named sites too.)
   static constexpr char kStartLast[] =
       "with only the named sites as points, a final cleanup cannot run between a start's publish "
       "and its session re-check, so a start is logged before the session of its request ends";
@@ -73,8 +69,6 @@ const std::vector<Unreachable>& UnreachableCells() {
        "GetMessage(NULL) fails only when no window exists at all; the scenarios call it only while "
        "a live window has a completion due (with none it would wait for ever)"},
       {CellTable::kTransition, I(ModelState::kUnissued), I(ModelState::kStale), 0, kStartLast, true},
-      {CellTable::kTransition, I(ModelState::kUnissued), I(ModelState::kSeenQueued), 0, kStartHandOver, true},
-      {CellTable::kTransition, I(ModelState::kUnissued), I(ModelState::kDelivered), 0, kStartHandOver, true},
       {CellTable::kTransition, I(ModelState::kResolving), I(ModelState::kSeenQueued), 0, kPostLast},
       {CellTable::kTransition, I(ModelState::kResolving), I(ModelState::kDelivered), 0, kPostLast},
       {CellTable::kTransition, I(ModelState::kResolving), I(ModelState::kStale), 0,

@@ -23,24 +23,14 @@ constexpr std::size_t kInlineText = 88;
 constexpr uint32_t kInternalBit = 0x80000000u;
 
 // The state word: (generation << 4) | kInStack | SlotState.
-// kInStack: the slot has a ring entry the resolver has not claimed (live, or taken and not yet
-// claimed). It is set by the start that submits the slot and cleared by the resolver (Claim), or
-// by the cancel that turned the entry into a tombstone before the resolver took it; in the same
-// word as the state, so that "unclaimed" and the state change together: a cancel that wins
-// against an unclaimed request frees the slot at once, and a start that reuses a slot still in
-// the stack submits nothing (the resolver serves whatever the slot holds when it claims it).
+// kInStack: the slot is linked in the submit stack and the resolver has not claimed it yet. It is
+// set by the start that pushes the slot and cleared only by the resolver (Claim), in the
+// same word as the state, so that "unclaimed" and the state change together: a cancel that wins
+// against an unclaimed request frees the slot at once (the resolver later finds it FREE and skips
+// it), and a start that reuses a slot still in the stack does not push it again (the resolver
+// serves whatever the slot holds when it takes it).
 constexpr uint64_t kStateMask = 7;
 constexpr uint64_t kInStack = 8;
-
-// A ring entry: (position << 23) | kTomb | (index + 1); 0 is an empty entry. The position makes
-// an entry of an earlier lap of the ring never equal to one of this lap.
-constexpr int kEntryPosShift = TaskTable::kIndexBits + 1;
-constexpr uint64_t kTomb = uint64_t{1} << TaskTable::kIndexBits;
-constexpr uint64_t kEntryIndexMask = kTomb - 1;
-constexpr uint64_t kPosMask = (uint64_t{1} << (64 - kEntryPosShift)) - 1;
-uint64_t LiveEntry(uint64_t pos, uint32_t index) { return ((pos & kPosMask) << kEntryPosShift) | (index + 1); }
-// Up to this capacity limit the ring has a place for every slot and never fills.
-constexpr uint32_t kRingMax = 65536;
 uint64_t MakeWord(uint64_t gen, SlotState s) { return (gen << 4) | static_cast<uint64_t>(s); }
 uint64_t GenOfWord(uint64_t w) { return w >> 4; }
 SlotState StateOfWord(uint64_t w) { return static_cast<SlotState>(w & kStateMask); }
@@ -54,9 +44,7 @@ struct alignas(64) TaskTable::Slot {
   // The session epoch the request was started in, | kInternalBit for an internal request.
   seam::Atomic<uint32_t> epoch{0};
   seam::Atomic<uint32_t> next_free{0};  // free-list link: index + 1, 0 ends the list
-  // The position of the slot's last ring entry (0: none yet). Written by the start that adds it;
-  // read by a later start (to re-arm it) and by a cancel (to make it a tombstone).
-  seam::Atomic<uint64_t> ring_pos{0};
+  seam::Atomic<uint32_t> next_submit{0};
   Request req{};
   char* heap_text = nullptr;  // owned; set when the strings did not fit in inline_text
   char inline_text[kInlineText];
@@ -235,7 +223,6 @@ bool TaskTable::Grow() {
   uint32_t cap = capacity();
   const uint32_t max_requests = max_requests_.load(std::memory_order_acquire);
   if (cap >= capacity_limit_ || cap >= max_requests) return false;
-  if (ring_ == nullptr && !MakeRing()) return false;
   uint32_t chunk_index = cap / kChunkSlots;
   Chunk* chunk = chunks_[chunk_index].load(std::memory_order_acquire);
   if (chunk == nullptr) {
@@ -258,26 +245,12 @@ bool TaskTable::Grow() {
   return true;
 }
 
-// The ring is published to starts by the free list (the pushes below, release; their pops,
-// acquire) and to the resolver by tail_ (a start's fetch_add after its pop; the resolver's load).
-// The simulation's tables are small and never wait for room: its ring has a place for every slot.
-bool TaskTable::MakeRing() {
-  uint64_t n = 2;
-  const uint64_t want = (capacity_limit_ <= kRingMax || seam::Simulated()) ? capacity_limit_ : kRingMax;
-  while (n < want) n <<= 1;
-  ring_.reset(new (std::nothrow) seam::Atomic<uint64_t>[n]());
-  if (ring_ == nullptr) return false;
-  ring_mask_ = n - 1;
-  return true;
-}
-
 // --- Giving memory back ------------------------------------------------------------------
 //
 // Trim takes the whole free list (a new tag: a pop under way fails its CAS and finds the list
 // empty, then waits in Grow for grow_mu_, which Trim holds), gives back the pages of every
 // chunk but the first whose slots are all on it, and pushes the rest back. A slot still in the
-// submit stack keeps its chunk (the resolver will claim it; a tombstone it skips names only the
-// index, and a revived slot has no ring position to re-arm). A slot of a given-
+// submit stack keeps its chunk (the resolver will read its word and link). A slot of a given-
 // back chunk reads as all zero (generation 0: every handle of it is forgotten, WSAEINVAL); the
 // chunk's highest generation is kept, and ReviveChunk starts its slots above it.
 
@@ -425,7 +398,10 @@ void TaskTable::WaitForReclaim() {
     if (static_cast<uint32_t>(free_head_.load(std::memory_order_acquire)) != 0) return;
     if (HasSubmitted()) {
       idle = 0;
-      WakeIfSleeping();
+      if (consumer_sleeping_.load(std::memory_order_seq_cst) &&
+          consumer_sleeping_.exchange(false, std::memory_order_seq_cst) && waker_ != nullptr) {
+        waker_(waker_arg_);
+      }
     } else if (++idle > kYieldsAfterTaken) {
       return;  // taken and served: what was canceled is back, the rest is outstanding
     }
@@ -534,9 +510,8 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
   if (a.addr != nullptr && a.addr_len > 0 && a.addr_len <= 16) std::memcpy(r.addr, a.addr, a.addr_len);
   if (claim) s.epoch.store(epoch_word, std::memory_order_relaxed);
   seam::Point(seam::Site::kStartPublish);
-  // PENDING, in the submit stack. A slot still in the stack (a cancel freed it after the
-  // resolver took its entry, before its claim) is not submitted again: the resolver serves it as
-  // it finds it.
+  // PENDING, in the submit stack. A slot still in the stack (a cancel freed it before the
+  // resolver claimed it) is not pushed again: the resolver serves it as it finds it.
   const uint64_t pending = MakeWord(gen, SlotState::kPending) | kInStack;
   const std::memory_order publish_order =
       WSAF_MUTANT(kPublishRelease) ? std::memory_order_release : std::memory_order_seq_cst;
@@ -566,7 +541,7 @@ StartStatus TaskTable::Start(const RequestArgs& a, uint64_t session, uint64_t* h
     }
   }
   seam::Point(seam::Site::kStartSubmit);
-  if (push) Submit(idx);
+  if (push) PushSubmit(idx);
   *handle = WSAF_MUTANT(kNoGeneration) ? (idx + 1) : ((gen << kIndexBits) | (idx + 1));
   return status;
 }
@@ -584,36 +559,15 @@ uint64_t TaskTable::ReplaceWord(Slot& s, uint64_t w, uint64_t desired) {
   return desired | (w & kInStack);
 }
 
-// Hands a slot the start just published (PENDING | kInStack) to the resolver: re-arms its
-// tombstone if the resolver has not reached it yet (then the resolver, awake or about to look at
-// that position, needs no wake), else writes a new entry at the next position.
-void TaskTable::Submit(uint32_t index) {
+void TaskTable::PushSubmit(uint32_t index) {
   Slot& s = SlotAt(index);
-  const uint64_t last = s.ring_pos.load(std::memory_order_relaxed);
-  if (last != 0) {
-    uint64_t tomb = LiveEntry(last, index) | kTomb;
-    if (ring_[last & ring_mask_].compare_exchange_strong(tomb, LiveEntry(last, index),
-                                                          std::memory_order_acq_rel)) {
-      return;
-    }
-  }
-  const uint64_t pos = tail_.fetch_add(1, std::memory_order_seq_cst) + 1;
-  seam::Atomic<uint64_t>& e = ring_[pos & ring_mask_];
-  // Room: the entry one lap back must have been taken. Never waits with a capacity limit of up
-  // to 65,536 slots (each slot holds at most one place), nor in the simulation.
-  while (e.load(std::memory_order_acquire) != 0) {
-    WakeIfSleeping();
-    std::this_thread::yield();
-  }
-  s.ring_pos.store(pos, std::memory_order_relaxed);
-  e.store(LiveEntry(pos, index), std::memory_order_seq_cst);
-  // Dekker with PrepareToSleep: the entry store above and the load below are seq_cst, as are
-  // the resolver's store of the flag and its load of the entry after the last it took.
-  WakeIfSleeping();
-}
-
-// The flag is read first: a start that finds the resolver awake pays no locked instruction.
-void TaskTable::WakeIfSleeping() {
+  uint32_t head = submit_head_.load(std::memory_order_relaxed);
+  do {
+    s.next_submit.store(head, std::memory_order_relaxed);
+  } while (!submit_head_.compare_exchange_weak(head, index + 1, std::memory_order_seq_cst,
+                                               std::memory_order_relaxed));
+  // Dekker with PrepareToSleep: the push above and the load below are seq_cst, as are the
+  // consumer's store of the flag and its re-check of the stack.
   if (consumer_sleeping_.load(std::memory_order_seq_cst) &&
       consumer_sleeping_.exchange(false, std::memory_order_seq_cst) && waker_ != nullptr) {
     waker_(waker_arg_);
@@ -623,9 +577,7 @@ void TaskTable::WakeIfSleeping() {
 bool TaskTable::PrepareToSleep() {
   consumer_sleeping_.store(true, WSAF_MUTANT(kSleepFlagRelease) ? std::memory_order_release
                                                                 : std::memory_order_seq_cst);
-  const uint64_t head = head_.load(std::memory_order_relaxed);  // ours
-  if (tail_.load(std::memory_order_seq_cst) != head &&
-      ring_[(head + 1) & ring_mask_].load(std::memory_order_seq_cst) != 0) {
+  if (submit_head_.load(std::memory_order_seq_cst) != 0) {
     consumer_sleeping_.store(false, std::memory_order_seq_cst);
     return false;
   }
@@ -633,19 +585,15 @@ bool TaskTable::PrepareToSleep() {
 }
 
 void TaskTable::TakeSubmitted(std::vector<uint32_t>* out) {
-  uint64_t head = head_.load(std::memory_order_relaxed);  // ours
-  const uint64_t tail = tail_.load(std::memory_order_acquire);
-  const uint64_t taken = head;
-  while (head != tail) {
-    seam::Atomic<uint64_t>& e = ring_[(head + 1) & ring_mask_];
-    if (e.load(std::memory_order_acquire) == 0) break;  // its start has not written it yet
-    // Taken: from here a cancel can no longer make it a tombstone; the slot stays in the stack
-    // until its claim.
-    const uint64_t v = e.exchange(0, std::memory_order_acq_rel);
-    ++head;
-    if ((v & kTomb) == 0) out->push_back(static_cast<uint32_t>(v & kEntryIndexMask) - 1);
+  uint32_t head = submit_head_.exchange(0, std::memory_order_acquire);
+  std::size_t first = out->size();
+  // Every link first: a slot stays in the stack (its link unchanged) until Claim clears its bit.
+  while (head != 0) {
+    out->push_back(head - 1);
+    head = SlotAt(head - 1).next_submit.load(std::memory_order_relaxed);
   }
-  if (head != taken) head_.store(head, std::memory_order_release);
+  // The stack gives newest first; the resolver serves oldest first.
+  for (std::size_t i = first, j = out->size(); i + 1 < j; ++i, --j) std::swap((*out)[i], (*out)[j - 1]);
 }
 
 SlotState TaskTable::Claim(uint32_t index) {
@@ -701,20 +649,11 @@ CancelStatus TaskTable::Decide(uint64_t handle, uint32_t epoch, bool owner) {
         }
         if ((w & kInStack) != 0) {
           // The resolver has not claimed it: nobody else reads the request, so the slot goes
-          // back to the free list now (FREE of this generation: the handle is forgotten). The
-          // word first, then the entry: once FREE nobody else frees the slot, and a tombstone
-          // the resolver never takes means it never touches the slot again, so the slot leaves
-          // the stack here. An entry the resolver took already (or not yet written by its
-          // start) stays: the resolver claims the slot, finds it FREE and skips it.
+          // back to the free list now (FREE of this generation: the handle is forgotten); the
+          // resolver skips it when it takes the stack.
           if (s.word.compare_exchange_strong(w, WithState(w, SlotState::kFree),
                                              std::memory_order_acq_rel)) {
             FreeText(s);
-            const uint64_t pos = s.ring_pos.load(std::memory_order_relaxed);
-            uint64_t live = LiveEntry(pos, idx);
-            if (pos != 0 && ring_[pos & ring_mask_].compare_exchange_strong(
-                                live, live | kTomb, std::memory_order_acq_rel)) {
-              s.word.store(MakeWord(gen, SlotState::kFree), std::memory_order_relaxed);
-            }
             PushFree(idx);
             return CancelStatus::kCanceled;
           }

@@ -12,20 +12,13 @@
 //   a request of an earlier session -> WSAEINVAL; COMPLETING, QUEUED, DONE -> WSAEALREADY.
 // - DONE and FREE slots sit on the free list; a DONE slot still answers WSAEALREADY for its
 //   handle until the slot is reused (the generation then moves on): "while the table remembers".
-// - Ownership: a PENDING slot the resolver has not claimed yet (submitted, "in the stack") is
-//   freed by the cancel that wins against it, at once, on the canceling thread. A PENDING slot
-//   the resolver claimed, and every CANCELED or COMPLETING slot, belongs to the resolver: only
-//   the resolver frees it. A QUEUED slot belongs to its window queue: only the pump
-//   (OnDispatched) or window destruction frees it.
-//
-// Submission: a ring of entries, eight to a cache line, that the resolver reads in order. An
-// entry is (position << 23) | kTomb | (index + 1); a slot has at most one entry the resolver
-// has not claimed. A cancel that wins before the resolver took the entry turns it into a
-// tombstone: the resolver skips it without touching the slot (the slot leaves the stack at
-// once). If the resolver took it already, the slot stays in the stack until the resolver
-// claims it (it finds it FREE and skips it); a start that reuses it meanwhile submits nothing.
-// A start that reuses a slot whose tombstone the resolver has not reached turns it back into a
-// live entry instead of adding one.
+// - Ownership: a PENDING slot the resolver has not claimed yet (still in the submit stack) is
+//   freed by the cancel that wins against it, at once, on the canceling thread: the resolver
+//   finds it FREE when it claims it and skips it. A PENDING slot the resolver claimed, and
+//   every CANCELED or COMPLETING slot, belongs to the resolver: only the resolver frees it. A
+//   QUEUED slot belongs to its window queue: only the pump (OnDispatched) or window destruction
+//   frees it. A slot freed while in the stack stays linked there until the resolver takes it; a
+//   start that reuses it meanwhile does not push it again.
 //
 // Handles: (generation << kIndexBits) | (index + 1). The generation is 42 bits wide and moves
 // on at every allocation of the slot, so handles never repeat in the life of the process;
@@ -39,12 +32,10 @@
 // consumer at a time). Growth of the slot array takes grow_mu_ (rare: the free list was empty).
 //
 // Memory ordering: a start writes the request fields, then publishes PENDING (seq_cst), then
-// writes its ring entry (seq_cst, or re-arms a tombstone); the resolver takes the entries, then
+// pushes the slot on the submit stack (release); the resolver takes the stack (acquire), then
 // claims each slot (Claim: an acq_rel CAS clearing its in-stack bit, which reads the latest
-// publish, also that of a start that reused a slot still in the stack and submitted nothing)
-// before reading the fields. The sleep hand-shake is a Dekker pair: the start's entry store and
-// its load of the sleeping flag, the resolver's store of the flag and its load of the entry
-// after the last it took. The seq_cst publish + session re-check in Start pairs with the
+// publish, also that of a start that reused a slot still in the stack and did not push it)
+// before reading the fields. The seq_cst publish + session re-check in Start pairs with the
 // seq_cst epoch bump + walk in CancelAllPending, so a start racing the final cleanup is either
 // refused or canceled by the walk.
 #ifndef WSAFAULT_TABLE_TASK_TABLE_H_
@@ -153,22 +144,18 @@ class TaskTable {
   void OnDispatched(uint64_t handle);
 
   // --- Resolver side ---------------------------------------------------------------------
-  // Appends the slots submitted since the last call, oldest first (tombstones skipped). Each
-  // must then be claimed (Claim), in order, each just before it is served: until its claim a
-  // cancel that wins frees the slot at once, and a start may reuse it. Stops at a position
-  // whose start has not written it yet (that start wakes the resolver once it has).
+  // Appends the slots submitted since the last call, oldest first. Each must then be claimed
+  // (Claim), in order, each just before it is served: until its claim a cancel that wins frees
+  // the slot at once, and a start may reuse it.
   void TakeSubmitted(std::vector<uint32_t>* out);
   // Takes a slot TakeSubmitted returned from the submit stack and says what it holds then:
   // PENDING (serve it: the resolver owns it now), CANCELED (reclaim it), or FREE / DONE (a
   // cancel freed it meanwhile, and it may already be another start's: skip it; that start
   // pushes it again if this claim came first, else this claim found it PENDING).
   SlotState Claim(uint32_t index);
-  // Positions handed out that the resolver has not taken (some may not be written yet).
-  bool HasSubmitted() const {
-    return tail_.load(std::memory_order_seq_cst) != head_.load(std::memory_order_seq_cst);
-  }
+  bool HasSubmitted() const { return submit_head_.load(std::memory_order_seq_cst) != 0; }
   // For the simulation's own bookkeeping: no scheduling point (seam::Atomic::Peek).
-  bool PeekSubmitted() const { return tail_.Peek() != head_.Peek(); }
+  bool PeekSubmitted() const { return submit_head_.Peek() != 0; }
   uint64_t HandleOf(uint32_t index) const;
   const Request& RequestOf(uint32_t index) const;
   uint32_t EpochOfSlot(uint32_t index) const;
@@ -224,9 +211,7 @@ class TaskTable {
   void Retire(uint32_t index);  // a free slot at or above max_requests_
   bool Grow();
   void WaitForReclaim();
-  void Submit(uint32_t index);
-  void WakeIfSleeping();  // the resolver, if it announced it sleeps (seq_cst: the Dekker pair)
-  bool MakeRing();  // under grow_mu_, at the first growth
+  void PushSubmit(uint32_t index);
   void CancelAllPending();
   void ReleaseSlot(uint32_t index, SlotState final_state, uint64_t gen);
   static uint64_t ReplaceWord(Slot& s, uint64_t w, uint64_t desired);
@@ -237,6 +222,7 @@ class TaskTable {
 
   seam::Atomic<uint64_t> session_{0};
   seam::Atomic<uint64_t> free_head_{0};    // (tag << 32) | (index + 1)
+  seam::Atomic<uint32_t> submit_head_{0};  // index + 1
   seam::Atomic<bool> consumer_sleeping_{false};
   void (*waker_)(void*) = nullptr;
   void* waker_arg_ = nullptr;
@@ -246,14 +232,6 @@ class TaskTable {
   seam::Mutex grow_mu_;
   seam::Atomic<uint32_t> given_back_{0};  // written under grow_mu_
   seam::Atomic<uint32_t> max_requests_{kMaxSlots};
-  // The submission ring: made by the first growth (its size from the capacity limit then: a
-  // power of two, at least the limit up to 65,536 slots, when it can never fill; 65,536 above,
-  // when a start may wait for room). Positions count from 1; tail_ is the last handed out
-  // (starts), head_ the last the resolver took (written by the resolver only).
-  std::unique_ptr<seam::Atomic<uint64_t>[]> ring_;
-  uint64_t ring_mask_ = 0;
-  alignas(64) seam::Atomic<uint64_t> tail_{0};
-  alignas(64) seam::Atomic<uint64_t> head_{0};
   seam::Mutex retired_mu_;
   std::vector<uint32_t> retired_ GUARDED_BY(retired_mu_);  // free slots at or above max_requests_
 };
