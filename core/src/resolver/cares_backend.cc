@@ -145,6 +145,12 @@ void CaresBackend::ServeSubmitted() {
   batch_.clear();
   engine_.table.TakeSubmitted(&batch_);
   if (!batch_.empty()) fruitless_trims_ = 0;  // new work: trimming may find something later
+  // A nap after a take of up to kNapMaxTaken requests (see WaitAndProcess); a larger take is a
+  // burst that outruns the nap, and the resolver keeps up with it instead (napping through a
+  // burst measured bimodal: a nap ending while the application was still starting had the
+  // resolver answer up to 12 % of the requests before their cancel, 2-4x slower pairs).
+  constexpr std::size_t kNapMaxTaken = 256;
+  nap_ = !batch_.empty() && batch_.size() <= kNapMaxTaken;
   // Claimed one by one, each just before its lookup begins: a cancel that comes first frees
   // the slot on its own thread.
   for (uint32_t index : batch_) {
@@ -302,7 +308,17 @@ void CaresBackend::WaitAndProcess() {
     }
     if (fruitless_trims_ < kIdleTrims && (timeout_ms < 0 || timeout_ms > 1000)) timeout_ms = 1000;
   }
-  if (engine_.table.PrepareToSleep()) {
+  // Wake coalescing: while requests keep coming, the resolver naps instead of sleeping. It does
+  // not announce the nap, so the starts meanwhile write no eventfd (a system call and a cross-core
+  // wake-up each: a fifth of an isolated start+cancel's time), and it takes what they submitted
+  // when the nap ends, at most kNapNs later: a request canceled within the nap is freed by its
+  // cancel without the resolver ever reading its slot. Its sockets still end the nap at once.
+  // After a take that found nothing it sleeps as before (announced: the next start wakes it).
+  constexpr long kNapNs = 50000;
+  if (nap_ && (timeout_ms < 0 || timeout_ms > 0)) {
+    timespec nap{0, kNapNs};
+    ppoll(fds.data(), fds.size(), &nap, nullptr);
+  } else if (engine_.table.PrepareToSleep()) {
     poll(fds.data(), fds.size(), timeout_ms);
     engine_.table.DoneSleeping();
   } else {

@@ -97,6 +97,8 @@ class CaresBackend : public Backend {
   // back (after kIdleTrims of those the resolver stops waking for it until work comes).
   std::chrono::steady_clock::time_point last_trim_{};
   int fruitless_trims_ = 0;
+  // The last take found work: the next wait is a nap (see WaitAndProcess), not a sleep.
+  bool nap_ = false;
 };
 
 }  // namespace wsaf
