@@ -97,8 +97,10 @@ class CaresBackend : public Backend {
   // back (after kIdleTrims of those the resolver stops waking for it until work comes).
   std::chrono::steady_clock::time_point last_trim_{};
   int fruitless_trims_ = 0;
-  // The last take found work: the next wait is a nap (see WaitAndProcess), not a sleep.
+  // The next wait is a nap, not a sleep (WaitAndProcess; set by ServeSubmitted), and how many
+  // more takes without a request canceled before its claim keep napping.
   bool nap_ = false;
+  int cancels_racing_ = 0;
 };
 
 }  // namespace wsaf
