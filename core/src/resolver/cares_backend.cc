@@ -164,8 +164,8 @@ void CaresBackend::ServeSubmitted() {
   // take (docs/bench/analysis.md): without cancels a nap only delays the lookups (end to end
   // with 32 in flight, 15 % fewer a second); after a large take (a burst of starts that outruns
   // the nap) the resolver keeps up with the burst instead, since a nap ending in the middle of
-  // one had it answer up to 12 % of the requests before their cancel (batch 1024: 3.6x the mutex
-  // map's pair against 1.9x).
+  // one had it answer up to 12 % of the requests before their cancel (batch 1024, median of ours
+  // / mutex map: 3.6 without the size limit, 1.9 with it).
   constexpr int kNapTakes = 8;
   constexpr std::size_t kNapMaxTaken = 128;
   if (canceled_first) {
@@ -330,7 +330,7 @@ void CaresBackend::WaitAndProcess() {
   // sockets still end the nap at once. Otherwise it sleeps as before (announced: the next start
   // wakes it). The table's protocol is the same either way: a nap is a resolver that is late.
   constexpr long kNapNs = 50000;
-  if (nap_ && (timeout_ms < 0 || timeout_ms > 0)) {
+  if (nap_ && timeout_ms != 0) {  // 0: c-ares has work due now
     timespec nap{0, kNapNs};
     ppoll(fds.data(), fds.size(), &nap, nullptr);
   } else if (engine_.table.PrepareToSleep()) {
