@@ -59,7 +59,9 @@ void BM_WsafNoResolver_Pair(benchmark::State& state) {
   wsaf::InstallEngine(engine.get());
   WSADATA data;
   HWND w = nullptr;
-  if (WSAStartup(MAKEWORD(2, 2), &data) != 0 || (w = wsaf_create_window()) == nullptr) {
+  const bool started = WSAStartup(MAKEWORD(2, 2), &data) == 0;
+  if (!started || (w = wsaf_create_window()) == nullptr) {
+    if (started) WSACleanup();
     wsaf::InstallEngine(nullptr);
     state.SkipWithError("no session or window in the engine without a resolver");
     return;

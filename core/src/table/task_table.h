@@ -66,8 +66,8 @@ const char* SlotStateName(SlotState s);
 
 // What a start asks for. Strings and the address are copied into the slot. The fields are
 // ordered widest first, so that the struct is one cache line with no holes: every start fills
-// a fresh one, and at 104 bytes GCC zeroed it with `rep stos` (8 ns a start on the AMD EPYC
-// of docs/bench/analysis.md), at 64 with vector stores.
+// a fresh one, and at 104 bytes GCC zeroed it with `rep stos` (about 8 ns a start on the AMD
+// EPYC of docs/bench/analysis.md, by its share of the samples), at 64 with vector stores.
 struct RequestArgs {
   HWND hwnd = nullptr;
   char* buf = nullptr;
